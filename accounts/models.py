@@ -1,0 +1,222 @@
+"""Users, refresh tokens, admin roles and the admin audit log (database ``auth``)."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Upper
+
+from socrates.db.models import (
+    UNBOUNDED_VARCHAR,
+    CreatedAtModel,
+    TimestampedModel,
+    closed_set_check,
+    defaults,
+    varchar_array,
+)
+
+
+class UserQuerySet(models.QuerySet):
+    def active(self):
+        """Users who may sign in and whose tokens work."""
+        return self.filter(is_active=True, status=UserStatus.ACTIVE)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("role", UserRole.ADMIN)
+        return self.create_user(email, password, **fields)
+
+
+class UserRole(models.TextChoices):
+    USER = "user"
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
+class UserStatus(models.TextChoices):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    SUSPENDED = "suspended"
+    DELETED = "deleted"
+
+
+class User(AbstractBaseUser, TimestampedModel):
+    Role = UserRole
+    Status = UserStatus
+
+    email = models.EmailField(max_length=255)
+    password = models.CharField(max_length=255, db_column="hashed_password")
+    # The legacy table has no last_login column.
+    last_login = None
+    name = models.CharField(max_length=100, null=True, blank=True)
+    surname = models.CharField(max_length=100, null=True, blank=True)
+    username = models.CharField(
+        max_length=50,
+        null=True,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_-]{3,50}$",
+                "3 to 50 characters: letters, digits, underscore and hyphen.",
+            )
+        ],
+    )
+    is_active = models.BooleanField(**defaults(True))
+    is_verified = models.BooleanField(**defaults(False))
+    role = models.CharField(max_length=20, choices=UserRole.choices, **defaults(UserRole.USER))
+    status = models.CharField(
+        max_length=20, choices=UserStatus.choices, **defaults(UserStatus.ACTIVE)
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    class Meta:
+        db_table = "users"
+        constraints = [
+            models.UniqueConstraint(fields=["email"], name="uq_users_email"),
+            models.UniqueConstraint(fields=["username"], name="uq_users_username"),
+            # Emails are unique whatever their case; also serves login by
+            # email, which Django's ``email__iexact`` writes as UPPER(email).
+            models.UniqueConstraint(Upper("email"), name="uq_users_email_ci"),
+            closed_set_check("users", "role", UserRole),
+            closed_set_check("users", "status", UserStatus),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["is_active"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    # The Django admin's notion of staff: the users table has no is_staff or
+    # is_superuser column, so both follow ``role``.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.role == self.Role.ADMIN
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_staff
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_staff
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_staff
+
+
+class RefreshToken(TimestampedModel):
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="refresh_tokens", db_index=False
+    )
+    token = models.CharField(max_length=500)
+    expires_at = models.DateTimeField()
+    is_revoked = models.BooleanField(**defaults(False))
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "refresh_tokens"
+        constraints = [
+            models.UniqueConstraint(fields=["token"], name="uq_refresh_tokens_token"),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"]),
+            models.Index(fields=["is_revoked"]),
+            models.Index(fields=["updated_at"]),
+            models.Index(fields=["user"]),
+        ]
+
+
+class AdminPermission(models.TextChoices):
+    """The one vocabulary of admin permission codes (BEHAVIOUR.md)."""
+
+    USERS_VIEW = "users_view"
+    USERS_SUSPEND = "users_suspend"
+    USERS_DELETE = "users_delete"
+    USERS_IMPERSONATE = "users_impersonate"
+    BILLING_VIEW = "billing_view"
+    INVOICES_EXPORT = "invoices_export"
+    METRICS_VIEW = "metrics_view"
+    AUDIT_LOG_VIEW = "audit_log_view"
+    ADMIN_ROLES_MANAGE = "admin_roles_manage"
+
+
+class AdminRole(TimestampedModel):
+    name = models.CharField(max_length=100)
+    description = models.TextField(null=True, blank=True)
+    permissions = varchar_array(choices=AdminPermission.choices, null=False, blank=True)
+    is_system_role = models.BooleanField(**defaults(False))
+
+    class Meta:
+        db_table = "admin_roles"
+        required_db_features = UNBOUNDED_VARCHAR
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="uq_admin_roles_name"),
+        ]
+        indexes = [
+            models.Index(fields=["is_system_role"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AdminUser(TimestampedModel):
+    """A grant of one admin role to one user; revoking keeps the row."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="admin_grants", db_index=False
+    )
+    role = models.ForeignKey(
+        AdminRole, on_delete=models.PROTECT, related_name="grants", db_index=False
+    )
+    # A user of this same database, but the legacy schema has no foreign key.
+    granted_by_id = models.UUIDField(null=True, blank=True)
+    reason = models.TextField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "admin_users"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="uq_admin_users_user_role"),
+        ]
+        indexes = [
+            models.Index(fields=["granted_by_id"]),
+            models.Index(fields=["revoked_at"]),
+            models.Index(fields=["role"]),
+        ]
+
+
+class AdminAuditLog(CreatedAtModel):
+    admin = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="audit_entries", db_index=False
+    )
+    action = models.CharField(max_length=100)
+    resource_type = models.CharField(max_length=100)
+    resource_id = models.CharField(max_length=36)
+    changes = models.JSONField(null=True, blank=True)
+    ip_address = models.CharField(max_length=45, null=True, blank=True)
+    user_agent = models.CharField(max_length=500, null=True, blank=True)
+
+    class Meta:
+        db_table = "admin_audit_logs"
+        indexes = [
+            models.Index(fields=["action"]),
+            models.Index(fields=["admin"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["resource_type", "resource_id"]),
+        ]

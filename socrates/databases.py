@@ -1,0 +1,61 @@
+"""Which database each app lives in, written once.
+
+The router, the migration runner and the system checks all read
+``APP_DATABASES``; nothing else decides where a table goes.
+"""
+
+from urllib.parse import quote
+
+AUTH = "auth"
+SPECS = "specs"
+
+APP_DATABASES: dict[str, tuple[str, ...]] = {
+    # Django's contrib apps that belong with the user model (permissions,
+    # content types, admin log, sessions) live beside it.
+    AUTH: ("accounts", "admin", "auth", "contenttypes", "sessions"),
+    SPECS: ("specs", "collaboration", "billing", "rag"),
+}
+
+DATABASE_ALIASES = tuple(APP_DATABASES)
+
+_DATABASE_OF_APP = {
+    app_label: alias for alias, app_labels in APP_DATABASES.items() for app_label in app_labels
+}
+
+
+def database_for_app(app_label: str) -> str | None:
+    return _DATABASE_OF_APP.get(app_label)
+
+
+class DatabaseRouter:
+    """Routes every model by its app label; refuses cross-database relations."""
+
+    def db_for_read(self, model, **hints):
+        return database_for_app(model._meta.app_label)
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        first = database_for_app(obj1._meta.app_label)
+        second = database_for_app(obj2._meta.app_label)
+        if first is None or second is None:
+            return None
+        return first == second
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        # An app missing from the map migrates nowhere (and the system check
+        # ``socrates.E002`` names it) rather than landing in both databases.
+        return database_for_app(app_label) == db
+
+
+def masked_url(settings_dict: dict) -> str:
+    """A connection URL for messages: never the password."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    credentials = f"{user}:***@" if settings_dict.get("PASSWORD") else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or ""
+    port = settings_dict.get("PORT") or ""
+    name = settings_dict.get("NAME") or ""
+    if host.startswith("/"):
+        # A Unix socket directory: libpq takes it as a query parameter.
+        return f"postgresql://{credentials}/{name}?host={host}"
+    return f"postgresql://{credentials}{host}{':' if port else ''}{port}/{name}"

@@ -1,0 +1,84 @@
+"""Building blocks shared by the models of every app.
+
+SCHEMA.md rule 3: defaults live in the database too (other programs write to
+these tables), so each default is declared for Python and for PostgreSQL.
+"""
+
+import uuid
+
+from django.contrib.postgres.functions import RandomUUID
+from django.db import models
+from django.utils import timezone
+
+
+class TransactionNow(models.Func):
+    """PostgreSQL's ``now()``, the legacy default of every timestamp column.
+
+    Django's ``Now`` compiles to ``STATEMENT_TIMESTAMP()`` on PostgreSQL, which
+    would leave fresh databases with a different default than adopted ones.
+    """
+
+    template = "now()"
+    output_field = models.DateTimeField()
+
+
+def defaults(value) -> dict:
+    """``default`` and ``db_default`` for a literal value (SCHEMA.md rule 3)."""
+    return {"default": value, "db_default": value}
+
+
+def json_field(**kwargs) -> models.JSONField:
+    """A nullable JSONB column whose default is ``'{}'::jsonb``."""
+    return models.JSONField(null=True, blank=True, default=dict, db_default={}, **kwargs)
+
+
+def varchar_array(**kwargs):
+    """A ``VARCHAR[]`` column (no length), nullable unless told, default ``'{}'``.
+
+    Its model's Meta must say ``required_db_features = UNBOUNDED_VARCHAR``:
+    the system checks run against the dummy "default" database, which cannot
+    tell that PostgreSQL accepts a VARCHAR without a length.
+    """
+    from django.contrib.postgres.fields import ArrayField
+
+    kwargs.setdefault("null", True)
+    kwargs.setdefault("blank", True)
+    base_field = models.CharField(choices=kwargs.pop("choices", None))
+    return ArrayField(base_field, default=list, db_default=[], **kwargs)
+
+
+UNBOUNDED_VARCHAR = {"supports_unlimited_charfield"}
+
+
+def closed_set_check(table: str, column: str, choices: type[models.TextChoices]):
+    """The CHECK constraint of a closed value set (SCHEMA.md rule 6).
+
+    NULL passes an ``IN`` check, so nullable columns need nothing more.
+    """
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{column}__in": choices.values}),
+        name=f"ck_{table}_{column}_valid",
+    )
+
+
+class CreatedAtModel(models.Model):
+    """UUID primary key generated on either side, and an insert timestamp."""
+
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, db_default=RandomUUID(), editable=False
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, db_default=TransactionNow(), editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+class TimestampedModel(CreatedAtModel):
+    """Adds ``updated_at``, refreshed by every save (SCHEMA.md rule 4)."""
+
+    updated_at = models.DateTimeField(auto_now=True, db_default=TransactionNow())
+
+    class Meta:
+        abstract = True
