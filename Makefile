@@ -1,0 +1,46 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test db db-stop migrate lint format bench
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(INSTALLED)
+
+.env: | $(INSTALLED)
+	$(PY) -c "import secrets, pathlib; text = pathlib.Path('.env.example').read_text(); \
+	pathlib.Path('.env').write_text(text.replace('SECRET_KEY=change-me', 'SECRET_KEY=' + secrets.token_urlsafe(50)))"
+	@echo "created .env from .env.example"
+
+## Start the embedded PostgreSQL unless DATABASE_URL_AUTH and DATABASE_URL_SPECS are set.
+db: $(INSTALLED) .env
+	$(PY) -m socrates.embedded_postgres ensure
+
+db-stop: $(INSTALLED)
+	$(PY) -m socrates.embedded_postgres stop
+
+migrate: db
+	$(PY) manage.py run_migrations_safe
+
+## Development server on http://127.0.0.1:8000/ (admin at /admin/).
+run: migrate
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## The whole test suite. pytest exits 5 when it collected no test: that is a failure here.
+test: db
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

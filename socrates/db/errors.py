@@ -1,0 +1,56 @@
+"""Turning database connection failures into one clear line.
+
+libpq reports every connection failure as a bare ``OperationalError`` with no
+SQLSTATE, so the kind of failure is read from its message. The message never
+contains the password; callers add the masked URL (``masked_url``).
+"""
+
+from dataclasses import dataclass
+
+import psycopg2.errorcodes
+
+
+@dataclass(frozen=True)
+class DatabaseProblem:
+    kind: str
+    summary: str
+
+
+UNREACHABLE = "unreachable"
+AUTHENTICATION_FAILED = "authentication_failed"
+MISSING_DATABASE = "missing_database"
+PERMISSION_DENIED = "permission_denied"
+OTHER = "other"
+
+_MESSAGE_MARKERS = (
+    ("password authentication failed", AUTHENTICATION_FAILED, "password authentication failed"),
+    ("no password supplied", AUTHENTICATION_FAILED, "the server wants a password and none is set"),
+    ("does not exist", MISSING_DATABASE, "database does not exist"),
+    ("permission denied", PERMISSION_DENIED, "permission denied"),
+    ("not permitted to log in", PERMISSION_DENIED, "permission denied: role may not log in"),
+    ("connection refused", UNREACHABLE, "connection refused (is the server running?)"),
+    ("no such file or directory", UNREACHABLE, "no server listening on that socket"),
+    ("timeout expired", UNREACHABLE, "connection timed out"),
+    ("could not translate host name", UNREACHABLE, "unknown host"),
+)
+
+
+def describe(error: Exception) -> DatabaseProblem:
+    """Classify a connection or permission error raised by psycopg2 or Django."""
+    cause = error.__cause__ or error
+    if getattr(cause, "pgcode", None) == psycopg2.errorcodes.INSUFFICIENT_PRIVILEGE:
+        return DatabaseProblem(PERMISSION_DENIED, f"permission denied: {_first_line(cause)}")
+    text = str(cause).lower()
+    for marker, kind, summary in _MESSAGE_MARKERS:
+        if marker in text:
+            # A missing *role* also says "does not exist"; keep the server's words.
+            if kind == MISSING_DATABASE and "role" in text:
+                return DatabaseProblem(AUTHENTICATION_FAILED, _first_line(cause))
+            return DatabaseProblem(kind, summary)
+    return DatabaseProblem(OTHER, _first_line(cause))
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return text.removeprefix("FATAL:").strip()

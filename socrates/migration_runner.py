@@ -1,0 +1,275 @@
+"""Safe migration of the two Socrates databases (``manage.py run_migrations_safe``).
+
+Each database goes through the same steps: reach it (creating it when it is
+missing and the role may), recognise what it holds, take an advisory lock so
+that concurrent runs queue up, then migrate or report. Every outcome is a
+``DatabaseReport``; the command only prints them.
+"""
+
+import io
+import zlib
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+
+import psycopg2
+import psycopg2.errorcodes
+from django.core.management import call_command
+from django.db import DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+
+from socrates.databases import APP_DATABASES, masked_url
+from socrates.db import errors
+
+# One key for every run, whatever the database: advisory locks are scoped to
+# the database they are taken in.
+LOCK_KEY = zlib.crc32(b"socrates.run_migrations_safe")
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    PENDING = 1
+    UNUSABLE_DATABASE = 2
+    MIGRATION_FAILED = 3
+    LOCK_TIMEOUT = 4
+    LEGACY_DATABASE = 5
+
+
+class State:
+    UP_TO_DATE = "up_to_date"
+    MIGRATED = "migrated"
+    PENDING = "pending"
+    MISSING = "missing"
+    LEGACY = "legacy"
+    ERROR = "error"
+
+
+@dataclass
+class DatabaseReport:
+    alias: str
+    name: str
+    url: str
+    state: str = State.ERROR
+    exit_code: int = ExitCode.OK
+    # Latest applied migration of each app that lives in this database.
+    applied: dict[str, str] = field(default_factory=dict)
+    heads: dict[str, str] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
+    applied_now: int = 0
+    created: bool = False
+    waited_for_lock: bool = False
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class RunnerError(Exception):
+    def __init__(self, exit_code: ExitCode, message: str, state: str = State.ERROR):
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.state = state
+
+
+class DatabaseRun:
+    def __init__(self, alias: str, *, lock_timeout: int, on_wait=None):
+        self.alias = alias
+        self.connection = connections[alias]
+        self.lock_timeout = lock_timeout
+        self.on_wait = on_wait or (lambda report: None)
+        self.report = DatabaseReport(
+            alias=alias,
+            name=self.connection.settings_dict["NAME"],
+            url=masked_url(self.connection.settings_dict),
+        )
+
+    # Steps ----------------------------------------------------------------
+
+    def check_status(self) -> DatabaseReport:
+        return self._run(migrate=False)
+
+    def migrate(self) -> DatabaseReport:
+        return self._run(migrate=True)
+
+    def _run(self, *, migrate: bool) -> DatabaseReport:
+        try:
+            if not self._connect(create_missing=migrate):
+                return self.report
+            self._refuse_legacy_database()
+            if migrate:
+                self._migrate_under_lock()
+            else:
+                self._record_plan()
+        except RunnerError as failure:
+            self.report.state = failure.state
+            self.report.exit_code = failure.exit_code
+            self.report.error = str(failure)
+        finally:
+            self.connection.close()
+        return self.report
+
+    def _connect(self, *, create_missing: bool) -> bool:
+        """Connect; False when the database is missing and only a status was asked."""
+        try:
+            self.connection.ensure_connection()
+            return True
+        except DatabaseError as exc:
+            problem = errors.describe(exc)
+            if problem.kind != errors.MISSING_DATABASE:
+                raise RunnerError(ExitCode.UNUSABLE_DATABASE, problem.summary) from None
+        if not create_missing:
+            self.report.state = State.MISSING
+            self.report.exit_code = ExitCode.PENDING
+            self.report.error = "database does not exist yet (a run will create it)"
+            self.report.pending = self._all_migrations()
+            return False
+        self._create_database()
+        self.connection.close()
+        self._connect(create_missing=False)
+        return True
+
+    def _create_database(self) -> None:
+        config = self.connection.settings_dict
+        try:
+            maintenance = psycopg2.connect(
+                dbname="postgres",
+                user=config["USER"] or None,
+                password=config["PASSWORD"] or None,
+                host=config["HOST"] or None,
+                port=config["PORT"] or None,
+                **config.get("OPTIONS", {}),
+            )
+        except psycopg2.Error as exc:
+            raise _cannot_create(exc) from None
+        maintenance.autocommit = True
+        try:
+            with maintenance.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+            self.report.created = True
+        except psycopg2.Error as exc:
+            # A concurrent run may have created it a moment ago.
+            if exc.pgcode not in (
+                psycopg2.errorcodes.DUPLICATE_DATABASE,
+                psycopg2.errorcodes.UNIQUE_VIOLATION,
+            ):
+                raise _cannot_create(exc) from None
+        finally:
+            maintenance.close()
+
+    def _refuse_legacy_database(self) -> None:
+        tables = set(self.connection.introspection.table_names())
+        if "alembic_version" in tables and "django_migrations" not in tables:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT string_agg(version_num, ', ') FROM alembic_version")
+                (version,) = cursor.fetchone()
+            raise RunnerError(
+                ExitCode.LEGACY_DATABASE,
+                f"legacy Alembic database (alembic_version {version}); adopting it is not "
+                "supported yet, nothing was changed",
+                state=State.LEGACY,
+            )
+
+    def _migrate_under_lock(self) -> None:
+        self._acquire_lock()
+        try:
+            plan = self._plan()
+            output = io.StringIO()
+            try:
+                call_command(
+                    "migrate", database=self.alias, interactive=False, verbosity=1, stdout=output
+                )
+            except DatabaseError as exc:
+                problem = errors.describe(exc)
+                code = (
+                    ExitCode.UNUSABLE_DATABASE
+                    if problem.kind == errors.PERMISSION_DENIED
+                    else ExitCode.MIGRATION_FAILED
+                )
+                raise RunnerError(code, f"migration failed: {problem.summary}") from None
+            self.report.applied_now = len(plan)
+            self.report.state = State.MIGRATED if plan else State.UP_TO_DATE
+            self._record_plan()
+        finally:
+            self._release_lock()
+
+    def _acquire_lock(self) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+            if cursor.fetchone()[0]:
+                return
+            self.report.waited_for_lock = True
+            self.on_wait(self.report)
+            cursor.execute("SET lock_timeout = %s", [f"{self.lock_timeout}s"])
+            try:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+            except DatabaseError:
+                raise RunnerError(
+                    ExitCode.LOCK_TIMEOUT,
+                    f"another migration run still holds the lock after {self.lock_timeout}s",
+                ) from None
+            finally:
+                cursor.execute("RESET lock_timeout")
+
+    def _release_lock(self) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+    # Reading the migration state -------------------------------------------
+
+    def _plan(self) -> list[str]:
+        executor = MigrationExecutor(self.connection)
+        targets = executor.loader.graph.leaf_nodes()
+        return [
+            f"{migration.app_label}.{migration.name}"
+            for migration, _backwards in executor.migration_plan(targets)
+        ]
+
+    def _record_plan(self) -> None:
+        executor = MigrationExecutor(self.connection)
+        graph = executor.loader.graph
+        applied = executor.loader.applied_migrations
+        for app_label in APP_DATABASES[self.alias]:
+            leaves = graph.leaf_nodes(app_label)
+            if leaves:
+                self.report.heads[app_label] = leaves[0][1]
+            names = sorted(name for label, name in applied if label == app_label)
+            if names:
+                self.report.applied[app_label] = names[-1]
+        self.report.pending = self._plan()
+        if self.report.pending:
+            self.report.state = State.PENDING
+            self.report.exit_code = ExitCode.PENDING
+        elif self.report.state not in (State.MIGRATED, State.UP_TO_DATE):
+            self.report.state = State.UP_TO_DATE
+
+    def _all_migrations(self) -> list[str]:
+        graph = MigrationLoader(None, ignore_no_migrations=True).graph
+        plan: list[str] = []
+        for leaf in graph.leaf_nodes():
+            for label, name in graph.forwards_plan(leaf):
+                if f"{label}.{name}" not in plan:
+                    plan.append(f"{label}.{name}")
+        return plan
+
+
+def _cannot_create(error: Exception) -> RunnerError:
+    return RunnerError(
+        ExitCode.UNUSABLE_DATABASE,
+        f"database does not exist and cannot be created ({errors.describe(error).summary})",
+    )
+
+
+def same_database_problem() -> str | None:
+    """The legacy mix-up guard: both aliases on one database is refused."""
+    from socrates.checks import check_aliases_use_distinct_databases
+
+    found = check_aliases_use_distinct_databases()
+    return found[0].msg if found else None
+
+
+def selected_aliases(*, auth_only: bool, specs_only: bool) -> list[str]:
+    if auth_only:
+        return ["auth"]
+    if specs_only:
+        return ["specs"]
+    return list(APP_DATABASES)
