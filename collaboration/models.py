@@ -1,1 +1,320 @@
-"""Models of this app (database ``specs``)."""
+"""Teams, project sharing and invitations, the activity log and notification
+preferences (database ``specs``)."""
+
+from django.db import models
+from django.db.models import F
+from django.db.models.functions import Lower
+
+from socrates.db.models import (
+    CreatedAtModel,
+    TimestampedModel,
+    closed_set_check,
+    defaults,
+    json_field,
+)
+from socrates.userrefs import UserRefField
+from specs.models import Project
+
+
+class TeamStatus(models.TextChoices):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    SUSPENDED = "suspended"
+
+
+class Team(TimestampedModel):
+    name = models.CharField(max_length=255)
+    description = models.TextField(null=True, blank=True)
+    owner_id = UserRefField()
+    status = models.CharField(
+        max_length=20, choices=TeamStatus.choices, **defaults(TeamStatus.ACTIVE)
+    )
+    # The creator is the first member.
+    member_count = models.IntegerField(**defaults(1))
+    project_count = models.IntegerField(**defaults(0))
+    settings = json_field()
+    metadata = json_field()
+
+    class Meta:
+        db_table = "teams"
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="uq_teams_name"),
+            closed_set_check("teams", "status", TeamStatus),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["owner_id"]),
+            models.Index(fields=["status"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TeamRole(models.TextChoices):
+    OWNER = "owner"
+    ADMIN = "admin"
+    LEAD = "lead"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+class PermissionLevel(models.TextChoices):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active"
+    INVITED = "invited"
+    INACTIVE = "inactive"
+    SUSPENDED = "suspended"
+
+
+class TeamMember(TimestampedModel):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members", db_index=False)
+    user_id = UserRefField()
+    role = models.CharField(max_length=50, choices=TeamRole.choices, **defaults(TeamRole.MEMBER))
+    permission_level = models.CharField(
+        max_length=50, null=True, blank=True, choices=PermissionLevel.choices
+    )
+    status = models.CharField(
+        max_length=20, choices=MemberStatus.choices, **defaults(MemberStatus.ACTIVE)
+    )
+    invited_by_id = UserRefField(null=True, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    contribution_score = models.FloatField(null=True, blank=True)
+    metadata = json_field()
+
+    class Meta:
+        db_table = "team_members"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user_id"], name="uq_team_members_team_user"),
+            closed_set_check("team_members", "role", TeamRole),
+            closed_set_check("team_members", "permission_level", PermissionLevel),
+            closed_set_check("team_members", "status", MemberStatus),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["role"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["user_id"]),
+        ]
+
+
+class SharePermission(models.TextChoices):
+    """Access levels, lowest to highest (the owner's is above them all)."""
+
+    VIEW = "view"
+    COMMENT = "comment"
+    EDIT = "edit"
+    ADMIN = "admin"
+
+
+class AccessType(models.TextChoices):
+    SHARED_USER = "shared_user"
+    SHARED_TEAM = "shared_team"
+    PUBLIC = "public"
+    LINK = "link"
+
+
+class ProjectShare(TimestampedModel):
+    """Grants a permission level on a project to one user or to every active
+    member of a team."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="shares", db_index=False
+    )
+    shared_with_user_id = UserRefField(null=True, blank=True)
+    shared_with_team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="project_shares",
+        db_index=False,
+    )
+    shared_by_id = UserRefField()
+    permission_level = models.CharField(
+        max_length=50, choices=SharePermission.choices, **defaults(SharePermission.VIEW)
+    )
+    access_type = models.CharField(max_length=50, choices=AccessType.choices)
+    expiry_date = models.DateTimeField(null=True, blank=True)
+    password_protected = models.BooleanField(**defaults(False))
+    access_count = models.IntegerField(**defaults(0))
+    last_accessed_at = models.DateTimeField(null=True, blank=True)
+    metadata = json_field()
+
+    class Meta:
+        db_table = "project_shares"
+        constraints = [
+            closed_set_check("project_shares", "permission_level", SharePermission),
+            closed_set_check("project_shares", "access_type", AccessType),
+        ]
+        indexes = [
+            models.Index(fields=["access_type"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["permission_level"]),
+            models.Index(fields=["project"]),
+            models.Index(fields=["shared_by_id"]),
+            models.Index(fields=["shared_with_team"]),
+            models.Index(fields=["shared_with_user_id"]),
+        ]
+
+
+class InvitationRole(models.TextChoices):
+    VIEWER = "viewer"
+    MEMBER = "member"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class ProjectInvitation(TimestampedModel):
+    """An invitation to a project, for a registered user (by id) or for an
+    e-mail address."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="invitations", db_index=False
+    )
+    invited_user_id = UserRefField(null=True, blank=True)
+    invited_email = models.EmailField(max_length=255, null=True, blank=True)
+    invited_by_id = UserRefField()
+    role = models.CharField(
+        max_length=50, choices=InvitationRole.choices, **defaults(InvitationRole.MEMBER)
+    )
+    permission_level = models.CharField(
+        max_length=50, null=True, blank=True, choices=PermissionLevel.choices
+    )
+    status = models.CharField(
+        max_length=20, choices=InvitationStatus.choices, **defaults(InvitationStatus.PENDING)
+    )
+    # Only the hash of the token sent by e-mail, never the token itself.
+    invitation_token = models.CharField(max_length=255, null=True, blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    metadata = json_field()
+
+    class Meta:
+        db_table = "project_invitations"
+        constraints = [
+            # A second pending invitation to the same person for the same
+            # project is refused, whether the person is named by id or e-mail.
+            models.UniqueConstraint(
+                fields=["project", "invited_user_id"],
+                condition=models.Q(status=InvitationStatus.PENDING),
+                name="uq_invitations_pending_user",
+            ),
+            models.UniqueConstraint(
+                F("project"),
+                Lower("invited_email"),
+                condition=models.Q(status=InvitationStatus.PENDING),
+                name="uq_invitations_pending_email",
+            ),
+            closed_set_check("project_invitations", "role", InvitationRole),
+            closed_set_check("project_invitations", "permission_level", PermissionLevel),
+            closed_set_check("project_invitations", "status", InvitationStatus),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["invitation_token"]),
+            models.Index(fields=["invited_by_id"]),
+            models.Index(fields=["invited_email"]),
+            models.Index(fields=["invited_user_id"]),
+            models.Index(fields=["project"]),
+            models.Index(fields=["role"]),
+            models.Index(fields=["status"]),
+        ]
+
+
+class ActivitySeverity(models.TextChoices):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class ActivityLog(CreatedAtModel):
+    user_id = UserRefField()
+    action = models.CharField(max_length=100)
+    resource_type = models.CharField(max_length=100)
+    # Polymorphic (its table depends on resource_type), hence no foreign key.
+    resource_id = models.UUIDField()
+    resource_name = models.CharField(max_length=255, null=True, blank=True)
+    changes = json_field()
+    description = models.TextField(null=True, blank=True)
+    severity = models.CharField(
+        max_length=20,
+        null=True,
+        blank=True,
+        choices=ActivitySeverity.choices,
+        **defaults(ActivitySeverity.INFO),
+    )
+    ip_address = models.CharField(max_length=45, null=True, blank=True)
+    user_agent = models.CharField(max_length=500, null=True, blank=True)
+    metadata = json_field()
+
+    class Meta:
+        db_table = "activity_logs"
+        constraints = [
+            closed_set_check("activity_logs", "severity", ActivitySeverity),
+        ]
+        indexes = [
+            models.Index(fields=["action"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["resource_type", "resource_id"]),
+            models.Index(fields=["resource_id"]),
+            models.Index(fields=["severity"]),
+            models.Index(fields=["user_id"]),
+        ]
+
+
+class NotificationFrequency(models.TextChoices):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+
+class NotificationPreference(TimestampedModel):
+    user_id = UserRefField()
+    notification_type = models.CharField(max_length=100)
+    email_enabled = models.BooleanField(**defaults(True))
+    in_app_enabled = models.BooleanField(**defaults(True))
+    slack_enabled = models.BooleanField(**defaults(False))
+    frequency = models.CharField(
+        max_length=50,
+        null=True,
+        blank=True,
+        choices=NotificationFrequency.choices,
+        **defaults(NotificationFrequency.IMMEDIATE),
+    )
+    quiet_hours_enabled = models.BooleanField(**defaults(False))
+    quiet_hours_start = models.CharField(max_length=5, null=True, blank=True)
+    quiet_hours_end = models.CharField(max_length=5, null=True, blank=True)
+    metadata = json_field()
+
+    class Meta:
+        db_table = "notification_preferences"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_id", "notification_type"],
+                name="uq_notification_preferences_user_type",
+            ),
+            closed_set_check("notification_preferences", "frequency", NotificationFrequency),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["email_enabled"]),
+            models.Index(fields=["in_app_enabled"]),
+            models.Index(fields=["notification_type"]),
+        ]

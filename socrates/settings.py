@@ -8,6 +8,7 @@ under ``.data/`` is used (started by ``make db``, never by importing this).
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 
@@ -78,17 +79,19 @@ DATABASE_ENGINE = "socrates.db.backend"
 
 def _database(url_variable: str, name: str) -> dict:
     url = env.str(url_variable, default="")
-    config = (
-        env.db_url_config(url, engine=DATABASE_ENGINE)
-        if url
-        else embedded_postgres.connection_settings(name)
-    )
+    if url:
+        config = env.db_url_config(url, engine=DATABASE_ENGINE)
+        # libpq URLs percent-encode a Unix socket directory given as the host.
+        config["HOST"] = unquote(config["HOST"])
+    else:
+        config = embedded_postgres.connection_settings(name)
     config.update(
         CONN_MAX_AGE=env.int("DATABASE_CONN_MAX_AGE", default=60),
         CONN_HEALTH_CHECKS=True,
         # Fail fast when a server is down instead of hanging a request.
         OPTIONS={"connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5)},
-        TEST={"NAME": f"test_{config['NAME']}"},
+        # No test database depends on the unused "default" one.
+        TEST={"NAME": f"test_{config['NAME']}", "DEPENDENCIES": []},
     )
     return config
 
