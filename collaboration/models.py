@@ -3,7 +3,7 @@ preferences (database ``specs``)."""
 
 from django.db import models
 from django.db.models import F
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 
 from socrates.db.models import (
     CreatedAtModel,
@@ -208,7 +208,8 @@ class ProjectInvitation(TimestampedModel):
         db_table = "project_invitations"
         constraints = [
             # A second pending invitation to the same person for the same
-            # project is refused, whether the person is named by id or e-mail.
+            # project is refused, whether the person is named by id or e-mail
+            # (compared as Django's ``invited_email__iexact`` does: UPPER).
             models.UniqueConstraint(
                 fields=["project", "invited_user_id"],
                 condition=models.Q(status=InvitationStatus.PENDING),
@@ -216,7 +217,7 @@ class ProjectInvitation(TimestampedModel):
             ),
             models.UniqueConstraint(
                 F("project"),
-                Lower("invited_email"),
+                Upper("invited_email"),
                 condition=models.Q(status=InvitationStatus.PENDING),
                 name="uq_invitations_pending_email",
             ),
