@@ -55,7 +55,7 @@ class DatabaseReport:
     applied: dict[str, str] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
-    applied_now: int = 0
+    applied_now: list[str] = field(default_factory=list)
     created: bool = False
     waited_for_lock: bool = False
     error: str | None = None
@@ -186,7 +186,7 @@ class DatabaseRun:
                     else ExitCode.MIGRATION_FAILED
                 )
                 raise RunnerError(code, f"migration failed: {problem.summary}") from None
-            self.report.applied_now = len(plan)
+            self.report.applied_now = plan
             self.report.state = State.MIGRATED if plan else State.UP_TO_DATE
             self._record_plan()
         finally:

@@ -96,7 +96,10 @@ class Command(BaseCommand):
         if report.state == State.MISSING:
             detail = f"{report.error}; {len(report.pending)} migrations pending"
         elif report.state == State.PENDING:
-            detail = f"{len(report.pending)} pending — {self._pending_summary(report)}"
+            detail = (
+                f"{self._count_summary(report, report.pending)} pending — "
+                f"{self._pending_summary(report)}"
+            )
         else:
             steps = []
             if report.created:
@@ -104,7 +107,7 @@ class Command(BaseCommand):
             if report.waited_for_lock:
                 steps.append("waited for a concurrent run")
             steps.append(
-                f"applied {report.applied_now} migrations"
+                f"applied {self._count_summary(report, report.applied_now)}"
                 if report.state == State.MIGRATED
                 else "up to date"
             )
@@ -125,12 +128,24 @@ class Command(BaseCommand):
         return ", ".join(parts)
 
     @staticmethod
-    def _pending_summary(report: DatabaseReport) -> str:
-        """Pending migrations per app of this database; --json lists them all."""
-        per_app = Counter(name.split(".")[0] for name in report.pending)
+    def _own_and_other(report: DatabaseReport, migrations: list[str]) -> tuple[Counter, int]:
+        """Per-app counts for this database's apps, and how many belong to others.
+
+        Django records every app's migrations in every database; those of the
+        other database's apps change nothing here.
+        """
+        per_app = Counter(name.split(".")[0] for name in migrations)
         own_apps = APP_DATABASES[report.alias]
-        parts = [f"{app} ({per_app[app]})" for app in sorted(own_apps) if per_app[app]]
-        others = sum(count for app, count in per_app.items() if app not in own_apps)
+        own = Counter({app: count for app, count in per_app.items() if app in own_apps})
+        return own, sum(per_app.values()) - sum(own.values())
+
+    def _count_summary(self, report: DatabaseReport, migrations: list[str]) -> str:
+        own, others = self._own_and_other(report, migrations)
+        text = f"{sum(own.values())} migrations"
         if others:
-            parts.append(f"{others} of other apps (recorded here, changing nothing)")
-        return ", ".join(parts)
+            text += f" (+{others} of other apps, recorded only)"
+        return text
+
+    def _pending_summary(self, report: DatabaseReport) -> str:
+        own, _others = self._own_and_other(report, report.pending)
+        return ", ".join(f"{app} ({count})" for app, count in sorted(own.items())) or "none"
