@@ -11,6 +11,7 @@ from socrates.db.models import (
     TimestampedModel,
     closed_set_check,
     defaults,
+    indexes_on,
     varchar_array,
 )
 
@@ -93,11 +94,7 @@ class User(AbstractBaseUser, TimestampedModel):
             closed_set_check("users", "role", UserRole),
             closed_set_check("users", "status", UserStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["is_active"]),
-            models.Index(fields=["status"]),
-        ]
+        indexes = indexes_on("created_at", "is_active", "status")
 
     def __str__(self):
         return self.email
@@ -133,12 +130,7 @@ class RefreshToken(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["token"], name="uq_refresh_tokens_token"),
         ]
-        indexes = [
-            models.Index(fields=["expires_at"]),
-            models.Index(fields=["is_revoked"]),
-            models.Index(fields=["updated_at"]),
-            models.Index(fields=["user"]),
-        ]
+        indexes = indexes_on("expires_at", "is_revoked", "updated_at", "user")
 
 
 class AdminPermission(models.TextChoices):
@@ -167,9 +159,7 @@ class AdminRole(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["name"], name="uq_admin_roles_name"),
         ]
-        indexes = [
-            models.Index(fields=["is_system_role"]),
-        ]
+        indexes = indexes_on("is_system_role")
 
     def __str__(self):
         return self.name
@@ -194,11 +184,7 @@ class AdminUser(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["user", "role"], name="uq_admin_users_user_role"),
         ]
-        indexes = [
-            models.Index(fields=["granted_by_id"]),
-            models.Index(fields=["revoked_at"]),
-            models.Index(fields=["role"]),
-        ]
+        indexes = indexes_on("granted_by_id", "revoked_at", "role")
 
 
 class AdminAuditLog(CreatedAtModel):
@@ -215,8 +201,6 @@ class AdminAuditLog(CreatedAtModel):
     class Meta:
         db_table = "admin_audit_logs"
         indexes = [
-            models.Index(fields=["action"]),
-            models.Index(fields=["admin"]),
-            models.Index(fields=["created_at"]),
+            *indexes_on("action", "admin", "created_at"),
             models.Index(fields=["resource_type", "resource_id"]),
         ]

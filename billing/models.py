@@ -9,6 +9,7 @@ from socrates.db.models import (
     TimestampedModel,
     closed_set_check,
     defaults,
+    indexes_on,
     json_field,
     varchar_array,
 )
@@ -64,13 +65,7 @@ class Subscription(TimestampedModel):
             closed_set_check("subscriptions", "plan_type", PlanType),
             closed_set_check("subscriptions", "status", SubscriptionStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["plan_name"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["stripe_customer_id"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on("created_at", "plan_name", "status", "stripe_customer_id", "user_id")
 
 
 class InvoiceStatus(models.TextChoices):
@@ -112,15 +107,15 @@ class Invoice(TimestampedModel):
             models.UniqueConstraint(fields=["invoice_number"], name="uq_invoices_invoice_number"),
             closed_set_check("invoices", "status", InvoiceStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["due_date"]),
-            models.Index(fields=["issued_date"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["stripe_invoice_id"]),
-            models.Index(fields=["subscription"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on(
+            "created_at",
+            "due_date",
+            "issued_date",
+            "status",
+            "stripe_invoice_id",
+            "subscription",
+            "user_id",
+        )
 
     def __str__(self):
         return self.invoice_number
@@ -158,11 +153,7 @@ class APIKey(TimestampedModel):
             models.UniqueConstraint(fields=["key_hash"], name="uq_api_keys_key_hash"),
             closed_set_check("api_keys", "status", APIKeyStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on("created_at", "status", "user_id")
 
     def __str__(self):
         return self.name
@@ -212,11 +203,6 @@ class LLMUsage(CreatedAtModel):
                 name="ck_llm_usage_tracking_total_tokens",
             ),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["model_name"]),
-            models.Index(fields=["operation_type"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on(
+            "created_at", "model_name", "operation_type", "project", "status", "user_id"
+        )

@@ -10,6 +10,7 @@ from socrates.db.models import (
     TimestampedModel,
     closed_set_check,
     defaults,
+    indexes_on,
     json_field,
 )
 from socrates.userrefs import UserRefField
@@ -41,11 +42,7 @@ class Team(TimestampedModel):
             models.UniqueConstraint(fields=["name"], name="uq_teams_name"),
             closed_set_check("teams", "status", TeamStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["owner_id"]),
-            models.Index(fields=["status"]),
-        ]
+        indexes = indexes_on("created_at", "owner_id", "status")
 
     def __str__(self):
         return self.name
@@ -95,12 +92,7 @@ class TeamMember(TimestampedModel):
             closed_set_check("team_members", "permission_level", PermissionLevel),
             closed_set_check("team_members", "status", MemberStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["role"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on("created_at", "role", "status", "user_id")
 
 
 class SharePermission(models.TextChoices):
@@ -152,15 +144,15 @@ class ProjectShare(TimestampedModel):
             closed_set_check("project_shares", "permission_level", SharePermission),
             closed_set_check("project_shares", "access_type", AccessType),
         ]
-        indexes = [
-            models.Index(fields=["access_type"]),
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["permission_level"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["shared_by_id"]),
-            models.Index(fields=["shared_with_team"]),
-            models.Index(fields=["shared_with_user_id"]),
-        ]
+        indexes = indexes_on(
+            "access_type",
+            "created_at",
+            "permission_level",
+            "project",
+            "shared_by_id",
+            "shared_with_team",
+            "shared_with_user_id",
+        )
 
 
 class InvitationRole(models.TextChoices):
@@ -225,16 +217,16 @@ class ProjectInvitation(TimestampedModel):
             closed_set_check("project_invitations", "permission_level", PermissionLevel),
             closed_set_check("project_invitations", "status", InvitationStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["invitation_token"]),
-            models.Index(fields=["invited_by_id"]),
-            models.Index(fields=["invited_email"]),
-            models.Index(fields=["invited_user_id"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["role"]),
-            models.Index(fields=["status"]),
-        ]
+        indexes = indexes_on(
+            "created_at",
+            "invitation_token",
+            "invited_by_id",
+            "invited_email",
+            "invited_user_id",
+            "project",
+            "role",
+            "status",
+        )
 
 
 class ActivitySeverity(models.TextChoices):
@@ -270,12 +262,8 @@ class ActivityLog(CreatedAtModel):
             closed_set_check("activity_logs", "severity", ActivitySeverity),
         ]
         indexes = [
-            models.Index(fields=["action"]),
-            models.Index(fields=["created_at"]),
+            *indexes_on("action", "created_at", "resource_id", "severity", "user_id"),
             models.Index(fields=["resource_type", "resource_id"]),
-            models.Index(fields=["resource_id"]),
-            models.Index(fields=["severity"]),
-            models.Index(fields=["user_id"]),
         ]
 
 
@@ -313,9 +301,4 @@ class NotificationPreference(TimestampedModel):
             ),
             closed_set_check("notification_preferences", "frequency", NotificationFrequency),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["email_enabled"]),
-            models.Index(fields=["in_app_enabled"]),
-            models.Index(fields=["notification_type"]),
-        ]
+        indexes = indexes_on("created_at", "email_enabled", "in_app_enabled", "notification_type")

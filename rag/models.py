@@ -8,6 +8,7 @@ from socrates.db.models import (
     UNBOUNDED_VARCHAR,
     TimestampedModel,
     defaults,
+    indexes_on,
     json_field,
     varchar_array,
 )
@@ -30,13 +31,7 @@ class KnowledgeBaseDocument(TimestampedModel):
     class Meta:
         db_table = "knowledge_base_documents"
         required_db_features = UNBOUNDED_VARCHAR
-        indexes = [
-            models.Index(fields=["category"]),
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["document_type"]),
-            models.Index(fields=["is_approved"]),
-            models.Index(fields=["title"]),
-        ]
+        indexes = indexes_on("category", "created_at", "document_type", "is_approved", "title")
 
     def __str__(self):
         return self.title
@@ -77,12 +72,9 @@ class DocumentChunk(TimestampedModel):
     class Meta:
         db_table = "document_chunks"
         indexes = [
-            models.Index(fields=["chunk_type"]),
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["document"]),
-            models.Index(fields=["has_embedding"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["search_count"]),
+            *indexes_on(
+                "chunk_type", "created_at", "document", "has_embedding", "project", "search_count"
+            ),
             # Full-text search over the chunks.
             GinIndex(SearchVector("content", config="english"), name="ix_chunks_content_fts"),
         ]

@@ -14,6 +14,7 @@ from socrates.db.models import (
     TransactionNow,
     closed_set_check,
     defaults,
+    indexes_on,
     json_field,
     varchar_array,
 )
@@ -77,15 +78,15 @@ class Project(TimestampedModel):
             closed_set_check("projects", "current_phase", ProjectPhase),
             closed_set_check("projects", "status", ProjectStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["creator_id"]),
-            models.Index(fields=["current_phase"]),
-            models.Index(fields=["maturity_score"]),
-            models.Index(fields=["owner_id"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on(
+            "created_at",
+            "creator_id",
+            "current_phase",
+            "maturity_score",
+            "owner_id",
+            "status",
+            "user_id",
+        )
 
     def __str__(self):
         return self.name
@@ -126,12 +127,7 @@ class Session(TimestampedModel):
             closed_set_check("sessions", "status", SessionStatus),
             closed_set_check("sessions", "mode", SessionMode),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on("created_at", "project", "status", "user_id")
 
 
 class QuestionPriority(models.TextChoices):
@@ -183,13 +179,7 @@ class Question(TimestampedModel):
             closed_set_check("questions", "priority", QuestionPriority),
             closed_set_check("questions", "status", QuestionStatus),
         ]
-        indexes = [
-            models.Index(fields=["category"]),
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["session"]),
-            models.Index(fields=["status"]),
-        ]
+        indexes = indexes_on("category", "created_at", "project", "session", "status")
 
 
 class SpecificationType(models.TextChoices):
@@ -255,14 +245,7 @@ class Specification(TimestampedModel):
             closed_set_check("specifications", "type", SpecificationType),
             closed_set_check("specifications", "status", SpecificationStatus),
         ]
-        indexes = [
-            models.Index(fields=["category"]),
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["is_current"]),
-            models.Index(fields=["key"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["type"]),
-        ]
+        indexes = indexes_on("category", "created_at", "is_current", "key", "status", "type")
 
     def __str__(self):
         return f"{self.key} v{self.version}"
@@ -302,11 +285,7 @@ class ConversationMessage(CreatedAtModel):
             closed_set_check("conversation_history", "role", MessageRole),
             closed_set_check("conversation_history", "message_type", MessageType),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["role"]),
-            models.Index(fields=["session"]),
-        ]
+        indexes = indexes_on("created_at", "role", "session")
 
 
 class ConflictSeverity(models.TextChoices):
@@ -349,13 +328,7 @@ class Conflict(TimestampedModel):
             closed_set_check("conflicts", "severity", ConflictSeverity),
             closed_set_check("conflicts", "status", ConflictStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["severity"]),
-            models.Index(fields=["status"]),
-            models.Index(fields=["type"]),
-        ]
+        indexes = indexes_on("created_at", "project", "severity", "status", "type")
 
     def __str__(self):
         return self.title
@@ -396,13 +369,7 @@ class GeneratedProject(TimestampedModel):
         constraints = [
             closed_set_check("generated_projects", "status", GeneratedProjectStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["framework"]),
-            models.Index(fields=["language"]),
-            models.Index(fields=["project"]),
-            models.Index(fields=["status"]),
-        ]
+        indexes = indexes_on("created_at", "framework", "language", "project", "status")
 
     def __str__(self):
         return self.name
@@ -440,12 +407,7 @@ class GeneratedFile(TimestampedModel):
             ),
             closed_set_check("generated_files", "status", GeneratedFileStatus),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["file_type"]),
-            models.Index(fields=["path"]),
-            models.Index(fields=["status"]),
-        ]
+        indexes = indexes_on("created_at", "file_type", "path", "status")
 
     def __str__(self):
         return self.path
@@ -464,12 +426,7 @@ class QualityMetric(CreatedAtModel):
 
     class Meta:
         db_table = "quality_metrics"
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["metric_name"]),
-            models.Index(fields=["metric_type"]),
-            models.Index(fields=["project"]),
-        ]
+        indexes = indexes_on("created_at", "metric_name", "metric_type", "project")
 
 
 class ObservationPeriod(models.TextChoices):
@@ -495,11 +452,7 @@ class UserBehaviorPattern(TimestampedModel):
         constraints = [
             closed_set_check("user_behavior_patterns", "observation_period", ObservationPeriod),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["pattern_type"]),
-            models.Index(fields=["user_id"]),
-        ]
+        indexes = indexes_on("created_at", "pattern_type", "user_id")
 
 
 class QuestionEffectiveness(TimestampedModel):
@@ -522,12 +475,7 @@ class QuestionEffectiveness(TimestampedModel):
     class Meta:
         db_table = "question_effectiveness"
         verbose_name_plural = "question effectiveness"
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["effectiveness_score"]),
-            models.Index(fields=["project_type"]),
-            models.Index(fields=["question_id"]),
-        ]
+        indexes = indexes_on("created_at", "effectiveness_score", "project_type", "question_id")
 
 
 class MetricPeriod(models.TextChoices):
@@ -554,11 +502,11 @@ class AnalyticsMetric(CreatedAtModel):
         constraints = [
             closed_set_check("analytics_metrics", "period", MetricPeriod),
         ]
-        indexes = [
-            models.Index(fields=["created_at"]),
-            models.Index(fields=["dimension_type"]),
-            models.Index(fields=["dimension_value"]),
-            models.Index(fields=["metric_name"]),
-            models.Index(fields=["period"]),
-            models.Index(fields=["period_start"]),
-        ]
+        indexes = indexes_on(
+            "created_at",
+            "dimension_type",
+            "dimension_value",
+            "metric_name",
+            "period",
+            "period_start",
+        )

@@ -50,6 +50,11 @@ def varchar_array(**kwargs):
 UNBOUNDED_VARCHAR = {"supports_unlimited_charfield"}
 
 
+def indexes_on(*columns: str) -> list[models.Index]:
+    """One single-column B-tree index per column, named by Django (30 characters at most)."""
+    return [models.Index(fields=[column]) for column in columns]
+
+
 def closed_set_check(table: str, column: str, choices: type[models.TextChoices]):
     """The CHECK constraint of a closed value set (SCHEMA.md rule 6).
 
