@@ -1,9 +1,14 @@
 """Users, refresh tokens, admin roles and the admin audit log (database ``auth``)."""
 
+import hashlib
+from itertools import chain
+
+import bcrypt
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 
 from socrates.db.models import (
     UNBOUNDED_VARCHAR,
@@ -34,6 +39,11 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     def create_superuser(self, email, password=None, **fields):
         fields.setdefault("role", UserRole.ADMIN)
         return self.create_user(email, password, **fields)
+
+
+# Hashes written by the legacy backend (passlib bcrypt), stored without
+# Django's "algorithm$" prefix.
+LEGACY_BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 
 
 class UserRole(models.TextChoices):
@@ -99,11 +109,32 @@ class User(AbstractBaseUser, TimestampedModel):
     def __str__(self):
         return self.email
 
+    @property
+    def can_sign_in(self) -> bool:
+        """Whether the user may log in, refresh, and use a live access token."""
+        return self.is_active and self.status == UserStatus.ACTIVE
+
+    def check_password(self, raw_password):
+        if not self.password.startswith(LEGACY_BCRYPT_PREFIXES):
+            return super().check_password(raw_password)
+        # A hash from the legacy backend: verify it as that backend did (bcrypt
+        # reads at most 72 bytes), then store it again with the current hasher.
+        if not bcrypt.checkpw(raw_password.encode()[:72], self.password.encode()):
+            return False
+        self.set_password(raw_password)
+        self.save(update_fields=["password", "updated_at"])
+        return True
+
+    def admin_permissions(self) -> set[str]:
+        """The union of the permissions of the admin roles granted and not revoked."""
+        grants = AdminRole.objects.filter(grants__user=self, grants__revoked_at__isnull=True)
+        return set(chain.from_iterable(grants.values_list("permissions", flat=True)))
+
     # The Django admin's notion of staff: the users table has no is_staff or
     # is_superuser column, so both follow ``role``.
     @property
     def is_staff(self) -> bool:
-        return self.is_active and self.role == self.Role.ADMIN
+        return self.can_sign_in and self.role == self.Role.ADMIN
 
     @property
     def is_superuser(self) -> bool:
@@ -116,7 +147,19 @@ class User(AbstractBaseUser, TimestampedModel):
         return self.is_staff
 
 
+class RefreshTokenQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(is_revoked=False, expires_at__gt=timezone.now())
+
+    def revoke(self) -> int:
+        return self.filter(is_revoked=False).update(
+            is_revoked=True, revoked_at=timezone.now(), updated_at=timezone.now()
+        )
+
+
 class RefreshToken(TimestampedModel):
+    """A refresh token issued to a user; ``token`` holds its SHA-256, never the token."""
+
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="refresh_tokens", db_index=False
     )
@@ -125,12 +168,19 @@ class RefreshToken(TimestampedModel):
     is_revoked = models.BooleanField(**defaults(False))
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = RefreshTokenQuerySet.as_manager()
+
     class Meta:
         db_table = "refresh_tokens"
         constraints = [
             models.UniqueConstraint(fields=["token"], name="uq_refresh_tokens_token"),
         ]
         indexes = indexes_on("expires_at", "is_revoked", "updated_at", "user")
+
+    @staticmethod
+    def digest(token: str) -> str:
+        # Tokens are long and random: a plain SHA-256 cannot be reversed.
+        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AdminPermission(models.TextChoices):
@@ -165,6 +215,11 @@ class AdminRole(TimestampedModel):
         return self.name
 
 
+class AdminGrantQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
 class AdminUser(TimestampedModel):
     """A grant of one admin role to one user; revoking keeps the row."""
 
@@ -179,6 +234,8 @@ class AdminUser(TimestampedModel):
     reason = models.TextField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AdminGrantQuerySet.as_manager()
+
     class Meta:
         db_table = "admin_users"
         constraints = [
@@ -187,7 +244,37 @@ class AdminUser(TimestampedModel):
         indexes = indexes_on("granted_by_id", "revoked_at", "role")
 
 
+class AuditAction(models.TextChoices):
+    """What the application writes to ``admin_audit_logs.action`` (an open set:
+    legacy rows hold other values)."""
+
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    USER_SUSPENDED = "user_suspended"
+    USER_ACTIVATED = "user_activated"
+    USER_DELETED = "user_deleted"
+    ROLE_CREATED = "role_created"
+    ROLE_UPDATED = "role_updated"
+    ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit entry."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("audit entries cannot be changed")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("audit entries cannot be deleted")
+
+
 class AdminAuditLog(CreatedAtModel):
+    """One admin action. Append-only here, and in the database by a trigger
+    (migration 0003), so that no program can rewrite history."""
+
     admin = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="audit_entries", db_index=False
     )
@@ -198,9 +285,19 @@ class AdminAuditLog(CreatedAtModel):
     ip_address = models.CharField(max_length=45, null=True, blank=True)
     user_agent = models.CharField(max_length=500, null=True, blank=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         db_table = "admin_audit_logs"
         indexes = [
             *indexes_on("action", "admin", "created_at"),
             models.Index(fields=["resource_type", "resource_id"]),
         ]
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("audit entries cannot be deleted")

@@ -4,3 +4,32 @@ Tests that touch a database name it: ``pytest.mark.django_db(databases=[...])``
 with ``"auth"`` and/or ``"specs"``. A test that forgets fails loudly, because
 the ``default`` alias is Django's dummy backend.
 """
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.services import issue_tokens
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Throttle counters live in the cache; each test starts with none.
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """An API client that sends a fresh access token of the given user."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user).access}")
+        return client
+
+    return make

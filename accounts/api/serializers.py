@@ -1,0 +1,184 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """A user as they see themselves; never the password hash."""
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "username",
+            "name",
+            "surname",
+            "role",
+            "status",
+            "is_verified",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "role", "status", "is_verified", "created_at", "updated_at"]
+
+    def validate_email(self, value):
+        return _unique_email(value, self.instance)
+
+    def validate_username(self, value):
+        return _unique_username(value, self.instance)
+
+
+def _unique_email(value: str, instance: User | None) -> str:
+    value = User.objects.normalize_email(value)
+    clashes = User.objects.filter(email__iexact=value)
+    if instance is not None:
+        clashes = clashes.exclude(pk=instance.pk)
+    if clashes.exists():
+        raise serializers.ValidationError("A user with this email already exists.")
+    return value
+
+
+def _unique_username(value: str | None, instance: User | None) -> str | None:
+    if value is None:
+        return value
+    clashes = User.objects.filter(username=value)
+    if instance is not None:
+        clashes = clashes.exclude(pk=instance.pk)
+    if clashes.exists():
+        raise serializers.ValidationError("A user with this username already exists.")
+    return value
+
+
+class RegisterSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "username", "name", "surname", "password"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"username": {"required": True, "allow_null": False}}
+
+    def validate_email(self, value):
+        return _unique_email(value, None)
+
+    def validate_username(self, value):
+        return _unique_username(value, None)
+
+    def validate(self, attrs):
+        candidate = User(**{key: value for key, value in attrs.items() if key != "password"})
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+    def create(self, validated_data):
+        return User.objects.create_user(**validated_data)
+
+
+class LoginSerializer(serializers.Serializer):
+    login = serializers.CharField(help_text="E-mail address or username.")
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    token_type = serializers.CharField(default="Bearer")
+    access_expires_at = serializers.DateTimeField()
+    refresh_expires_at = serializers.DateTimeField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class ChangePasswordSerializer(serializers.Serializer):
+    current_password = serializers.CharField(trim_whitespace=False)
+    new_password = serializers.CharField(trim_whitespace=False)
+
+    def validate_new_password(self, value):
+        try:
+            validate_password(value, user=self.context["request"].user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from None
+        return value
+
+
+class PasswordConfirmationSerializer(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False)
+
+
+# Admin ------------------------------------------------------------------------
+
+
+class AdminUserSerializer(ProfileSerializer):
+    admin_roles = serializers.SerializerMethodField()
+
+    class Meta(ProfileSerializer.Meta):
+        fields = [*ProfileSerializer.Meta.fields, "is_active", "admin_roles"]
+        read_only_fields = fields
+
+    def get_admin_roles(self, user) -> list[str]:
+        # Prefetched by the view as ``active_grants``.
+        return sorted(grant.role.name for grant in user.active_grants)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class AdminRoleSerializer(serializers.ModelSerializer):
+    permissions = serializers.ListField(
+        child=serializers.ChoiceField(choices=AdminPermission.choices), allow_empty=True
+    )
+
+    class Meta:
+        model = AdminRole
+        fields = [
+            "id",
+            "name",
+            "description",
+            "permissions",
+            "is_system_role",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "is_system_role", "created_at", "updated_at"]
+
+    def validate_permissions(self, value):
+        return sorted(set(value), key=[code for code, _label in AdminPermission.choices].index)
+
+
+class GrantSerializer(serializers.Serializer):
+    role = serializers.SlugRelatedField(slug_field="name", queryset=AdminRole.objects.all())
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class GrantResultSerializer(serializers.ModelSerializer):
+    role = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = AdminUser
+        fields = ["id", "user", "role", "granted_by_id", "reason", "revoked_at", "created_at"]
+        read_only_fields = fields
+
+
+class AuditLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AdminAuditLog
+        fields = [
+            "id",
+            "admin",
+            "action",
+            "resource_type",
+            "resource_id",
+            "changes",
+            "ip_address",
+            "user_agent",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,231 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.api.filters import AuditLogFilter, UserFilter
+from accounts.api.permissions import HasAdminPermission
+from accounts.api.serializers import (
+    AdminRoleSerializer,
+    AdminUserSerializer,
+    AuditLogSerializer,
+    ChangePasswordSerializer,
+    GrantResultSerializer,
+    GrantSerializer,
+    LoginSerializer,
+    PasswordConfirmationSerializer,
+    ProfileSerializer,
+    ReasonSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+)
+from accounts.api.throttling import LoginNameThrottle
+from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
+from socrates.errors import NotFound
+
+
+def token_response(pair: services.TokenPair, status_code=status.HTTP_200_OK) -> Response:
+    return Response(TokenPairSerializer(pair).data, status=status_code)
+
+
+def validated(serializer_class, request, **context):
+    serializer = serializer_class(data=request.data, context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# Own account --------------------------------------------------------------------
+
+
+class RegisterView(generics.CreateAPIView):
+    serializer_class = RegisterSerializer
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle, LoginNameThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=LoginSerializer, responses=TokenPairSerializer)
+    def post(self, request):
+        data = validated(LoginSerializer, request)
+        user = services.authenticate(data["login"], data["password"])
+        return token_response(services.issue_tokens(user))
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "refresh"
+
+    @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
+    def post(self, request):
+        data = validated(RefreshSerializer, request)
+        return token_response(services.rotate_refresh_token(data["refresh"]))
+
+
+class LogoutView(APIView):
+    # Holding the refresh token is the proof: an expired access token must
+    # not stop anyone from signing out.
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=RefreshSerializer, responses={204: None})
+    def post(self, request):
+        services.revoke_refresh_token(validated(RefreshSerializer, request)["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.revoke_all_refresh_tokens(request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    serializer_class = ProfileSerializer
+
+    def get_object(self):
+        return self.request.user
+
+
+class ChangePasswordView(APIView):
+    @extend_schema(request=ChangePasswordSerializer, responses={204: None})
+    def post(self, request):
+        data = validated(ChangePasswordSerializer, request)
+        services.change_password(request.user, data["current_password"], data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeleteAccountView(APIView):
+    @extend_schema(request=PasswordConfirmationSerializer, responses={204: None})
+    def post(self, request):
+        data = validated(PasswordConfirmationSerializer, request)
+        services.delete_own_account(request.user, data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Admin ------------------------------------------------------------------------------
+
+
+class AdminViewMixin:
+    permission_classes = [HasAdminPermission]
+
+    def audit_context(self) -> services.AuditContext:
+        return services.AuditContext.from_request(self.request)
+
+
+class AdminUserViewSet(
+    AdminViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = AdminUserSerializer
+    filterset_class = UserFilter
+    search_fields = ["email", "username", "name", "surname"]
+    ordering_fields = ["created_at", "email", "username"]
+    ordering = ["-created_at"]
+    required_permissions = {
+        "list": AdminPermission.USERS_VIEW,
+        "retrieve": AdminPermission.USERS_VIEW,
+        "suspend": AdminPermission.USERS_SUSPEND,
+        "activate": AdminPermission.USERS_SUSPEND,
+        "destroy": AdminPermission.USERS_DELETE,
+        "grant_role": AdminPermission.ADMIN_ROLES_MANAGE,
+        "revoke_role": AdminPermission.ADMIN_ROLES_MANAGE,
+    }
+
+    def get_queryset(self):
+        active_grants = AdminUser.objects.active().select_related("role")
+        return User.objects.prefetch_related(
+            Prefetch("admin_grants", queryset=active_grants, to_attr="active_grants")
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_user(self.audit_context(), instance)
+
+    def _respond_with(self, user) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data)
+
+    @extend_schema(request=ReasonSerializer, responses=AdminUserSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        reason = validated(ReasonSerializer, request).get("reason", "")
+        return self._respond_with(
+            services.suspend_user(self.audit_context(), self.get_object(), reason)
+        )
+
+    @extend_schema(request=ReasonSerializer, responses=AdminUserSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        reason = validated(ReasonSerializer, request).get("reason", "")
+        return self._respond_with(
+            services.activate_user(self.audit_context(), self.get_object(), reason)
+        )
+
+    @extend_schema(request=GrantSerializer, responses={201: GrantResultSerializer})
+    @action(detail=True, methods=["post"], url_path="roles")
+    def grant_role(self, request, pk=None):
+        data = validated(GrantSerializer, request)
+        grant = services.grant_role(
+            self.audit_context(), self.get_object(), data["role"], data.get("reason", "")
+        )
+        return Response(GrantResultSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_name>[\w-]+)")
+    def revoke_role(self, request, pk=None, role_name=None):
+        role = AdminRole.objects.filter(name=role_name).first()
+        if role is None:
+            raise NotFound(f"No admin role named {role_name}.")
+        services.revoke_role(self.audit_context(), self.get_object(), role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AdminRoleViewSet(
+    AdminViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = AdminRole.objects.order_by("name")
+    serializer_class = AdminRoleSerializer
+    required_permissions = dict.fromkeys(
+        ("list", "retrieve", "create", "update", "partial_update"),
+        AdminPermission.ADMIN_ROLES_MANAGE,
+    )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_role(
+            self.audit_context(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_role(
+            self.audit_context(), serializer.instance, **serializer.validated_data
+        )
+
+
+class AuditLogViewSet(AdminViewMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = AdminAuditLog.objects.order_by("-created_at")
+    serializer_class = AuditLogSerializer
+    filterset_class = AuditLogFilter
+    ordering_fields = ["created_at"]
+    required_permissions = dict.fromkeys(("list", "retrieve"), AdminPermission.AUDIT_LOG_VIEW)

@@ -1,0 +1,359 @@
+"""Account rules: credentials, the refresh-token lifecycle, and audited admin actions.
+
+Everything here runs against the ``auth`` database. Views and the Django
+admin call these functions; none of them touches a request beyond the
+``AuditContext`` it is given.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.models import (
+    AdminAuditLog,
+    AdminRole,
+    AdminUser,
+    AuditAction,
+    RefreshToken,
+    User,
+    UserStatus,
+)
+from socrates.databases import AUTH
+from socrates.errors import Conflict, NotAllowed, NotFound, Unauthenticated
+
+# Fields of a user that an audit entry records before and after a change.
+AUDITED_USER_FIELDS = (
+    "email",
+    "username",
+    "name",
+    "surname",
+    "role",
+    "status",
+    "is_active",
+    "is_verified",
+)
+AUDITED_ROLE_FIELDS = ("name", "description", "permissions")
+
+
+# Credentials ---------------------------------------------------------------
+
+
+def find_user_by_login(login: str) -> User | None:
+    """Login names are an e-mail (any case) or a username (exact)."""
+    lookup = {"email__iexact": login} if "@" in login else {"username": login}
+    return User.objects.filter(**lookup).first()
+
+
+def authenticate(login: str, password: str) -> User:
+    user = find_user_by_login(login)
+    if user is None:
+        # Hash anyway, so that response time doesn't tell which logins exist.
+        User().set_password(password)
+        raise Unauthenticated("Invalid login or password.", code="invalid_credentials")
+    if not user.check_password(password):
+        raise Unauthenticated("Invalid login or password.", code="invalid_credentials")
+    if not user.can_sign_in:
+        raise NotAllowed(f"This account is {user.status}.", code="account_disabled")
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise Unauthenticated(
+            "The current password is wrong.", field="current_password", code="wrong_password"
+        )
+    with transaction.atomic(using=AUTH):
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        revoke_all_refresh_tokens(user)
+
+
+def delete_own_account(user: User, password: str) -> None:
+    if not user.check_password(password):
+        raise Unauthenticated("The password is wrong.", field="password", code="wrong_password")
+    _delete_user(user)
+
+
+def _delete_user(user: User) -> None:
+    try:
+        with transaction.atomic(using=AUTH):
+            user.delete()
+    except ProtectedError:
+        raise Conflict(
+            "This account made admin changes recorded in the audit log, which must keep "
+            "naming it; suspend the account instead.",
+            code="has_audit_entries",
+        ) from None
+
+
+# Refresh tokens --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+
+
+def issue_tokens(user: User) -> TokenPair:
+    refresh = JWTRefreshToken.for_user(user)
+    access = refresh.access_token
+    refresh_expires_at = datetime_from_epoch(refresh["exp"])
+    RefreshToken.objects.create(
+        user=user, token=RefreshToken.digest(str(refresh)), expires_at=refresh_expires_at
+    )
+    return TokenPair(
+        access=str(access),
+        refresh=str(refresh),
+        access_expires_at=datetime_from_epoch(access["exp"]),
+        refresh_expires_at=refresh_expires_at,
+    )
+
+
+def rotate_refresh_token(token: str) -> TokenPair:
+    """Exchange a live refresh token for a new pair, revoking it.
+
+    A revoked token presented again means it leaked (or a client replays it):
+    every live refresh token of its user is revoked.
+    """
+    _verify_signature(token)
+    with transaction.atomic(using=AUTH):
+        record = (
+            RefreshToken.objects.select_for_update()
+            .select_related("user")
+            .filter(token=RefreshToken.digest(token))
+            .first()
+        )
+        if record is None:
+            raise Unauthenticated("Unknown refresh token.", code="token_not_valid")
+        reused = record.is_revoked
+        if reused:
+            revoke_all_refresh_tokens(record.user)
+        elif record.user.can_sign_in:
+            record.is_revoked, record.revoked_at = True, timezone.now()
+            record.save(update_fields=["is_revoked", "revoked_at", "updated_at"])
+            return issue_tokens(record.user)
+    # Raised outside the transaction, so that the reuse revocation is kept.
+    if reused:
+        raise Unauthenticated(
+            "This refresh token was already used; every session of the account has been "
+            "signed out.",
+            code="token_reused",
+        )
+    raise NotAllowed(f"This account is {record.user.status}.", code="account_disabled")
+
+
+def revoke_refresh_token(token: str) -> None:
+    """Log out: revoke one refresh token (revoking it twice is harmless)."""
+    revoked = RefreshToken.objects.filter(token=RefreshToken.digest(token))
+    if not revoked.exists():
+        raise Unauthenticated("Unknown refresh token.", field="refresh", code="token_not_valid")
+    revoked.revoke()
+
+
+def revoke_all_refresh_tokens(user: User) -> int:
+    return RefreshToken.objects.filter(user=user).revoke()
+
+
+def purge_expired_refresh_tokens(now: datetime | None = None) -> int:
+    # Revoked tokens stay until they expire: reuse detection needs them.
+    deleted, _ = RefreshToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
+
+
+def _verify_signature(token: str) -> None:
+    try:
+        JWTRefreshToken(token)
+    except TokenError as exc:
+        raise Unauthenticated(str(exc), field="refresh", code="token_not_valid") from None
+
+
+# Audited admin actions --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    actor: User
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def from_request(cls, request) -> "AuditContext":
+        user_agent = request.META.get("HTTP_USER_AGENT") or None
+        return cls(
+            actor=request.user,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=user_agent[:500] if user_agent else None,
+        )
+
+    def record(self, action: str, resource_type: str, resource_id, **changes) -> AdminAuditLog:
+        return AdminAuditLog.objects.create(
+            admin=self.actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id),
+            # An empty reason says nothing: leave it out.
+            changes={key: value for key, value in changes.items() if value not in (None, "")},
+            ip_address=self.ip_address,
+            user_agent=self.user_agent,
+        )
+
+
+def snapshot(instance, fields) -> dict:
+    return {name: _json_value(getattr(instance, name)) for name in fields}
+
+
+def _json_value(value):
+    return value if isinstance(value, (str, int, float, bool, list, type(None))) else str(value)
+
+
+def create_user(context: AuditContext, *, password: str | None, **fields) -> User:
+    with transaction.atomic(using=AUTH):
+        user = User.objects.create_user(password=password, **fields)
+        context.record(
+            AuditAction.USER_CREATED, "user", user.pk, after=snapshot(user, AUDITED_USER_FIELDS)
+        )
+    return user
+
+
+def update_user(context: AuditContext, user: User, *, reason: str = "", **changes) -> User:
+    """Change a user as an admin. Leaving the active state signs the user out."""
+    if "status" in changes and user.pk == context.actor.pk:
+        raise NotAllowed("You cannot change the status of your own account.", field="status")
+    before = snapshot(user, AUDITED_USER_FIELDS)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    after = snapshot(user, AUDITED_USER_FIELDS)
+    if before == after:
+        return user
+    with transaction.atomic(using=AUTH):
+        user.save()
+        if not user.can_sign_in:
+            revoke_all_refresh_tokens(user)
+        context.record(
+            _user_change_action(before, after),
+            "user",
+            user.pk,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    return user
+
+
+def _user_change_action(before: dict, after: dict) -> str:
+    if before["status"] != after["status"]:
+        if after["status"] == UserStatus.SUSPENDED:
+            return AuditAction.USER_SUSPENDED
+        if after["status"] == UserStatus.ACTIVE:
+            return AuditAction.USER_ACTIVATED
+    return AuditAction.USER_UPDATED
+
+
+def suspend_user(context: AuditContext, user: User, reason: str = "") -> User:
+    if user.status == UserStatus.SUSPENDED:
+        raise Conflict("This user is already suspended.", code="already_suspended")
+    return update_user(context, user, status=UserStatus.SUSPENDED, reason=reason)
+
+
+def activate_user(context: AuditContext, user: User, reason: str = "") -> User:
+    if user.can_sign_in:
+        raise Conflict("This user is already active.", code="already_active")
+    return update_user(context, user, status=UserStatus.ACTIVE, is_active=True, reason=reason)
+
+
+def delete_user(context: AuditContext, user: User) -> None:
+    if user.pk == context.actor.pk:
+        raise NotAllowed("Delete your own account from your profile instead.")
+    with transaction.atomic(using=AUTH):
+        context.record(
+            AuditAction.USER_DELETED, "user", user.pk, before=snapshot(user, AUDITED_USER_FIELDS)
+        )
+        _delete_user(user)
+
+
+def create_role(context: AuditContext, **fields) -> AdminRole:
+    with transaction.atomic(using=AUTH):
+        role = AdminRole.objects.create(is_system_role=False, **fields)
+        context.record(
+            AuditAction.ROLE_CREATED,
+            "admin_role",
+            role.pk,
+            after=snapshot(role, AUDITED_ROLE_FIELDS),
+        )
+    return role
+
+
+def update_role(context: AuditContext, role: AdminRole, **changes) -> AdminRole:
+    if role.is_system_role:
+        raise NotAllowed("System roles cannot be changed.", code="system_role")
+    before = snapshot(role, AUDITED_ROLE_FIELDS)
+    for name, value in changes.items():
+        setattr(role, name, value)
+    with transaction.atomic(using=AUTH):
+        role.save()
+        context.record(
+            AuditAction.ROLE_UPDATED,
+            "admin_role",
+            role.pk,
+            before=before,
+            after=snapshot(role, AUDITED_ROLE_FIELDS),
+        )
+    return role
+
+
+def grant_role(context: AuditContext, user: User, role: AdminRole, reason: str = "") -> AdminUser:
+    with transaction.atomic(using=AUTH):
+        grant = AdminUser.objects.select_for_update().filter(user=user, role=role).first()
+        before = _active_role_names(user)
+        if grant is not None and grant.revoked_at is None:
+            raise Conflict(f"{user} already has the role {role}.", code="already_granted")
+        if grant is None:
+            grant = AdminUser(user=user, role=role)
+        # The (user, role) pair is unique: a revoked grant is granted again.
+        grant.revoked_at = None
+        grant.granted_by_id = context.actor.pk
+        grant.reason = reason or None
+        grant.save()
+        context.record(
+            AuditAction.ROLE_GRANTED,
+            "user",
+            user.pk,
+            role=role.name,
+            reason=reason,
+            before={"roles": before},
+            after={"roles": _active_role_names(user)},
+        )
+    return grant
+
+
+def revoke_role(context: AuditContext, user: User, role: AdminRole, reason: str = "") -> AdminUser:
+    with transaction.atomic(using=AUTH):
+        grant = AdminUser.objects.active().select_for_update().filter(user=user, role=role).first()
+        if grant is None:
+            raise NotFound(f"{user} does not have the role {role}.")
+        before = _active_role_names(user)
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at", "updated_at"])
+        context.record(
+            AuditAction.ROLE_REVOKED,
+            "user",
+            user.pk,
+            role=role.name,
+            reason=reason,
+            before={"roles": before},
+            after={"roles": _active_role_names(user)},
+        )
+    return grant
+
+
+def _active_role_names(user: User) -> list[str]:
+    return sorted(AdminUser.objects.active().filter(user=user).values_list("role__name", flat=True))

@@ -1,0 +1,75 @@
+"""One error format for the whole API, and a 503 when a database is down.
+
+Every error body has ``detail`` (one sentence) and ``code``; validation errors
+add ``fields``, mapping each offending field to its messages, so that a client
+always learns which field to fix.
+"""
+
+import logging
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from socrates.db import errors
+from socrates.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, (OperationalError, InterfaceError)) and _is_unavailable(exc):
+        logger.error("database unavailable: %s", errors.describe(exc).summary)
+        return Response(
+            {"detail": "The service is temporarily unavailable.", "code": "unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, DomainError):
+        body = {"detail": exc.message, "code": exc.code}
+        if exc.field:
+            body["fields"] = {exc.field: [exc.message]}
+        headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else None
+        return Response(body, status=exc.status_code, headers=headers)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc.detail)
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        detail = response.data["detail"]
+        response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+    return response
+
+
+def _is_unavailable(exc: DatabaseError) -> bool:
+    return errors.describe(exc).kind == errors.UNREACHABLE or isinstance(exc, InterfaceError)
+
+
+def _validation_body(detail) -> dict:
+    if not isinstance(detail, dict):
+        return {"detail": _first_message(detail), "code": "invalid"}
+    fields = dict(detail)
+    general = fields.pop("non_field_errors", [])
+    if general:
+        message = _first_message(general)
+    elif fields:
+        name = next(iter(fields))
+        message = f"{name}: {_first_message(fields[name])}"
+    else:
+        message = "Invalid input."
+    body = {"detail": message, "code": "invalid", "fields": fields}
+    if general:
+        body["errors"] = general
+    return body
+
+
+def _first_message(value) -> str:
+    while isinstance(value, (list, dict)):
+        if not value:
+            return "Invalid input."
+        value = next(iter(value.values())) if isinstance(value, dict) else value[0]
+    return str(value)

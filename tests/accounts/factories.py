@@ -1,0 +1,43 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import AdminRole, AdminUser, User
+from socrates.databases import AUTH
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        database = AUTH
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    username = factory.Sequence(lambda n: f"user{n}")
+    name = "Ada"
+    surname = "Lovelace"
+    password = factory.django.Password(PASSWORD)
+
+
+class AdminRoleFactory(DjangoModelFactory):
+    class Meta:
+        model = AdminRole
+        database = AUTH
+
+    name = factory.Sequence(lambda n: f"role{n}")
+    permissions = factory.List([])
+
+
+class AdminGrantFactory(DjangoModelFactory):
+    class Meta:
+        model = AdminUser
+        database = AUTH
+
+    user = factory.SubFactory(UserFactory)
+    role = factory.SubFactory(AdminRoleFactory)
+
+
+def admin_with(*permissions: str) -> User:
+    """A user whose only admin role holds exactly these permission codes."""
+    return AdminGrantFactory(role__permissions=list(permissions)).user

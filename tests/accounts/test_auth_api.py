@@ -1,0 +1,444 @@
+"""The account API: register, login, tokens, profile, password, deletion."""
+
+import hashlib
+from datetime import timedelta
+
+import bcrypt
+import pytest
+import time_machine
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import AdminAuditLog, AdminUser, RefreshToken, User, UserStatus
+from tests.accounts.factories import PASSWORD, UserFactory, admin_with
+
+pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
+
+ACCESS_LIFETIME = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+REFRESH_LIFETIME = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+NEW_PASSWORD = "Another-Long-Secret-7"
+
+
+def login(api, login_name, password=PASSWORD, **extra):
+    return api.post("/api/v1/auth/login/", {"login": login_name, "password": password}, **extra)
+
+
+def refresh(api, token):
+    return api.post("/api/v1/auth/refresh/", {"refresh": token})
+
+
+def tokens_of(api, user):
+    response = login(api, user.email)
+    assert response.status_code == 200, response.data
+    return response.data
+
+
+def me(api, access):
+    return api.get("/api/v1/auth/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+
+
+# Register ---------------------------------------------------------------------------
+
+
+def test_register_creates_a_user_and_returns_the_profile_without_the_password(api):
+    response = api.post(
+        "/api/v1/auth/register/",
+        {"email": "Ada@Example.COM", "username": "ada_l", "password": PASSWORD, "name": "Ada"},
+    )
+
+    assert response.status_code == 201, response.data
+    assert response.data["email"] == "Ada@example.com"
+    assert "password" not in response.data
+    user = User.objects.get(username="ada_l")
+    assert user.check_password(PASSWORD)
+    assert user.password.startswith("argon2")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "USER0@example.com"}, "email"),  # taken, in another case
+        ({"email": "not-an-email"}, "email"),
+        ({"username": "ab"}, "username"),
+        ({"username": "has space"}, "username"),
+        ({"username": "taken0"}, "username"),
+        ({"password": "short"}, "password"),
+        ({"password": "password123"}, "password"),
+        ({"name": "x" * 101}, "name"),
+    ],
+)
+def test_register_refuses_bad_input_naming_the_field(api, body, field):
+    UserFactory(email="user0@example.com", username="taken0")
+    valid = {"email": "new@example.com", "username": "newbie", "password": PASSWORD}
+
+    response = api.post("/api/v1/auth/register/", {**valid, **body})
+
+    assert response.status_code == 400
+    assert list(response.data["fields"]) == [field]
+    assert response.data["detail"].startswith(f"{field}: ")
+    assert User.objects.count() == 1
+
+
+def test_register_requires_email_username_and_password(api):
+    response = api.post("/api/v1/auth/register/", {})
+
+    assert response.status_code == 400
+    assert set(response.data["fields"]) == {"email", "username", "password"}
+
+
+# Login ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("login_name", ["user@example.com", "USER@Example.com", "the_user"])
+def test_login_by_email_in_any_case_or_by_username_returns_a_token_pair(api, login_name):
+    UserFactory(email="user@example.com", username="the_user")
+
+    response = login(api, login_name)
+
+    assert response.status_code == 200, response.data
+    assert set(response.data) == {
+        "access",
+        "refresh",
+        "token_type",
+        "access_expires_at",
+        "refresh_expires_at",
+    }
+    assert me(api, response.data["access"]).data["username"] == "the_user"
+
+
+def test_only_a_hash_of_the_refresh_token_is_stored(api):
+    user = UserFactory()
+
+    issued = tokens_of(api, user)["refresh"]
+
+    stored = RefreshToken.objects.get(user=user)
+    assert stored.token == hashlib.sha256(issued.encode()).hexdigest()
+    assert not RefreshToken.objects.filter(token=issued).exists()
+
+
+@pytest.mark.parametrize(
+    ("login_name", "password"),
+    [("user@example.com", "Wrong-Password-1"), ("nobody@example.com", PASSWORD)],
+)
+def test_wrong_password_and_unknown_login_get_the_same_401(api, login_name, password):
+    UserFactory(email="user@example.com")
+
+    response = login(api, login_name, password)
+
+    assert response.status_code == 401
+    assert response.data == {"detail": "Invalid login or password.", "code": "invalid_credentials"}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"is_active": False}, {"status": UserStatus.SUSPENDED}, {"status": UserStatus.DELETED}],
+)
+def test_inactive_suspended_or_deleted_users_cannot_log_in(api, fields):
+    user = UserFactory(**fields)
+
+    response = login(api, user.email)
+
+    assert response.status_code == 403
+    assert response.data["code"] == "account_disabled"
+    assert not RefreshToken.objects.exists()
+
+
+def test_login_without_fields_names_them(api):
+    response = api.post("/api/v1/auth/login/", {})
+
+    assert response.status_code == 400
+    assert set(response.data["fields"]) == {"login", "password"}
+
+
+# Refresh, reuse, logout ------------------------------------------------------------------
+
+
+def test_refresh_rotates_and_revokes_the_presented_token(api):
+    first = tokens_of(api, UserFactory())
+
+    response = refresh(api, first["refresh"])
+
+    assert response.status_code == 200
+    assert response.data["refresh"] != first["refresh"]
+    old = RefreshToken.objects.get(token=RefreshToken.digest(first["refresh"]))
+    assert old.is_revoked
+    assert old.revoked_at is not None
+    assert me(api, response.data["access"]).status_code == 200
+
+
+def test_a_revoked_refresh_token_used_again_revokes_every_session(api):
+    user = UserFactory()
+    other_device = tokens_of(api, user)["refresh"]
+    stolen = tokens_of(api, user)["refresh"]
+    rotated = refresh(api, stolen).data["refresh"]
+
+    reuse = refresh(api, stolen)
+
+    assert reuse.status_code == 401
+    assert reuse.data["code"] == "token_reused"
+    assert reuse["WWW-Authenticate"].startswith("Bearer")
+    assert not RefreshToken.objects.live().filter(user=user).exists()
+    assert refresh(api, rotated).status_code == 401
+    assert refresh(api, other_device).status_code == 401
+
+
+def test_reuse_detection_leaves_other_users_signed_in(api):
+    victim, bystander = UserFactory(), UserFactory()
+    bystander_token = tokens_of(api, bystander)["refresh"]
+    stolen = tokens_of(api, victim)["refresh"]
+    refresh(api, stolen)
+
+    refresh(api, stolen)
+
+    assert refresh(api, bystander_token).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c"])
+def test_refresh_refuses_a_malformed_token(api, token):
+    response = refresh(api, token)
+
+    assert response.status_code in (400, 401)
+    assert "refresh" in response.data.get("fields", {})
+
+
+def test_refresh_refuses_a_well_signed_token_that_was_never_recorded(api):
+    from rest_framework_simplejwt.tokens import RefreshToken as JWT
+
+    response = refresh(api, str(JWT.for_user(UserFactory())))
+
+    assert response.status_code == 401
+    assert response.data["code"] == "token_not_valid"
+
+
+def test_logout_revokes_the_token_and_refresh_is_then_refused(api):
+    user = UserFactory()
+    session = tokens_of(api, user)
+    other = tokens_of(api, user)
+
+    assert api.post("/api/v1/auth/logout/", {"refresh": session["refresh"]}).status_code == 204
+
+    assert refresh(api, other["refresh"]).status_code == 200
+    # A logged-out token presented again is a revoked token reused: refused.
+    assert refresh(api, session["refresh"]).status_code == 401
+
+
+def test_logout_with_an_unknown_token_names_the_field(api):
+    response = api.post("/api/v1/auth/logout/", {"refresh": "nope"})
+
+    assert response.status_code == 401
+    assert list(response.data["fields"]) == ["refresh"]
+
+
+def test_logout_all_revokes_every_refresh_token_of_the_user_only(api):
+    user, other = UserFactory(), UserFactory()
+    sessions = [tokens_of(api, user) for _ in range(3)]
+    other_session = tokens_of(api, other)
+
+    response = api.post(
+        "/api/v1/auth/logout-all/", HTTP_AUTHORIZATION=f"Bearer {sessions[0]['access']}"
+    )
+
+    assert response.status_code == 204
+    assert all(refresh(api, s["refresh"]).status_code == 401 for s in sessions)
+    assert refresh(api, other_session["refresh"]).status_code == 200
+
+
+# Users who stop being active ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"is_active": False}, {"status": UserStatus.SUSPENDED}, {"status": UserStatus.DELETED}],
+)
+def test_live_tokens_stop_working_when_the_user_is_disabled(api, fields):
+    user = UserFactory()
+    session = tokens_of(api, user)
+    User.objects.filter(pk=user.pk).update(**fields)
+
+    assert me(api, session["access"]).status_code == 401
+    response = refresh(api, session["refresh"])
+    assert response.status_code == 403
+    assert response.data["code"] == "account_disabled"
+
+
+# Expiry (time control, no sleeping) -------------------------------------------------------
+
+
+def test_access_token_expires_after_its_lifetime(api):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        session = tokens_of(api, UserFactory())
+        traveller.shift(ACCESS_LIFETIME - timedelta(seconds=5))
+        assert me(api, session["access"]).status_code == 200
+        traveller.shift(timedelta(seconds=10))
+        assert me(api, session["access"]).status_code == 401
+
+
+def test_refresh_token_expires_after_its_lifetime(api):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        session = tokens_of(api, UserFactory())
+        traveller.shift(REFRESH_LIFETIME + timedelta(seconds=1))
+        response = refresh(api, session["refresh"])
+
+    assert response.status_code == 401
+    assert response.data["code"] == "token_not_valid"
+
+
+def test_purge_deletes_expired_tokens_and_keeps_revoked_live_ones(api):
+    user = UserFactory()
+    with time_machine.travel(timezone.now() - REFRESH_LIFETIME - timedelta(hours=1)):
+        tokens_of(api, user)
+    revoked = tokens_of(api, user)["refresh"]
+    refresh(api, revoked)
+
+    call_command("purge_refresh_tokens", stdout=None)
+
+    remaining = RefreshToken.objects.filter(user=user)
+    assert remaining.count() == 2  # the revoked one (for reuse detection) and its successor
+    assert remaining.filter(token=RefreshToken.digest(revoked), is_revoked=True).exists()
+
+
+# Profile, password, deletion ------------------------------------------------------------
+
+
+def test_me_updates_own_profile_but_not_role_or_status(client_for):
+    user = UserFactory()
+
+    response = client_for(user).patch(
+        "/api/v1/auth/me/", {"name": "Grace", "role": "admin", "status": "suspended"}
+    )
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert (user.name, user.role, user.status) == ("Grace", "user", "active")
+
+
+def test_me_refuses_a_username_someone_else_has(client_for):
+    UserFactory(username="taken")
+
+    response = client_for(UserFactory()).patch("/api/v1/auth/me/", {"username": "taken"})
+
+    assert response.status_code == 400
+    assert list(response.data["fields"]) == ["username"]
+
+
+def test_me_needs_authentication(api):
+    response = api.get("/api/v1/auth/me/")
+
+    assert response.status_code == 401
+    assert response.data["code"] == "not_authenticated"
+
+
+def test_change_password_revokes_every_refresh_token(api, client_for):
+    user = UserFactory()
+    session = tokens_of(api, user)
+
+    response = client_for(user).post(
+        "/api/v1/auth/change-password/",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 204
+    assert refresh(api, session["refresh"]).status_code == 401
+    assert login(api, user.email, NEW_PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status_code", "field"),
+    [
+        ({"current_password": "wrong", "new_password": NEW_PASSWORD}, 401, "current_password"),
+        ({"current_password": PASSWORD, "new_password": "short"}, 400, "new_password"),
+        ({"new_password": NEW_PASSWORD}, 400, "current_password"),
+    ],
+)
+def test_change_password_refusals_name_the_field(client_for, body, status_code, field):
+    user = UserFactory()
+
+    response = client_for(user).post("/api/v1/auth/change-password/", body)
+
+    assert response.status_code == status_code
+    assert field in response.data["fields"]
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_delete_account_needs_the_password_then_removes_user_tokens_and_grants(api):
+    user = admin_with("users_view")
+    session = tokens_of(api, user)
+    client = api
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {session['access']}")
+
+    wrong = client.post("/api/v1/auth/delete-account/", {"password": "nope"})
+    assert wrong.status_code == 401
+    assert User.objects.filter(pk=user.pk).exists()
+
+    assert client.post("/api/v1/auth/delete-account/", {"password": PASSWORD}).status_code == 204
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not RefreshToken.objects.filter(user_id=user.pk).exists()
+    assert not AdminUser.objects.filter(user_id=user.pk).exists()
+
+
+def test_an_admin_named_in_the_audit_log_cannot_delete_the_account(client_for):
+    admin = admin_with("users_suspend")
+    target = UserFactory()
+    client_for(admin).post(f"/api/v1/admin/users/{target.pk}/suspend/")
+
+    response = client_for(admin).post("/api/v1/auth/delete-account/", {"password": PASSWORD})
+
+    assert response.status_code == 409
+    assert response.data["code"] == "has_audit_entries"
+    assert AdminAuditLog.objects.filter(admin=admin).exists()
+
+
+# Legacy passwords -------------------------------------------------------------------------
+
+
+def test_a_legacy_bcrypt_hash_verifies_and_is_upgraded_at_login(api):
+    legacy_hash = bcrypt.hashpw(b"legacy-Passw0rd", bcrypt.gensalt(rounds=4)).decode()
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(password=legacy_hash)
+
+    assert login(api, user.email, "legacy-Passw0rd").status_code == 200
+
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")
+    assert login(api, user.email, "legacy-Passw0rd").status_code == 200
+
+
+def test_a_wrong_password_leaves_a_legacy_hash_as_it_was(api):
+    legacy_hash = bcrypt.hashpw(b"legacy-Passw0rd", bcrypt.gensalt(rounds=4)).decode()
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(password=legacy_hash)
+
+    assert login(api, user.email, "wrong-Passw0rd").status_code == 401
+
+    user.refresh_from_db()
+    assert user.password == legacy_hash
+
+
+# Throttling -----------------------------------------------------------------------------
+
+
+def test_password_guessing_from_one_address_is_throttled_with_retry_after(api):
+    UserFactory(email="user@example.com")
+    names = [f"someone{n}@example.com" for n in range(11)]
+
+    statuses = [login(api, name, "guess").status_code for name in names]
+
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    throttled = login(api, "user@example.com")
+    assert throttled.status_code == 429
+    assert int(throttled["Retry-After"]) > 0
+    assert throttled.data["code"] == "throttled"
+
+
+def test_guessing_one_login_from_many_addresses_is_throttled(api):
+    UserFactory(email="user@example.com")
+
+    statuses = [
+        login(api, "user@example.com", "guess", REMOTE_ADDR=f"10.0.0.{n}").status_code
+        for n in range(6)
+    ]
+
+    assert statuses == [401] * 5 + [429]
