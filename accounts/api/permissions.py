@@ -12,6 +12,9 @@ class HasAdminPermission(BasePermission):
     message = "Your admin roles do not include the permission this needs."
 
     def has_permission(self, request, view):
+        if view.action is None:
+            # No handler for this HTTP method on this route: let DRF answer 405.
+            return True
         code = view.required_permissions.get(view.action)
         if code is None or not request.user.is_authenticated:
             return False

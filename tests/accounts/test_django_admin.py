@@ -1,0 +1,128 @@
+"""The Django admin over accounts: the same rules and the same audit log as the API."""
+
+import pytest
+
+from accounts.models import AdminAuditLog, AdminRole, AdminUser, User, UserRole, UserStatus
+from tests.accounts.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
+
+
+@pytest.fixture
+def staff(client):
+    user = UserFactory(role=UserRole.ADMIN)
+    client.force_login(user)
+    return user
+
+
+def test_staff_sign_in_through_the_login_form_by_email_or_username(client):
+    user = UserFactory(role=UserRole.ADMIN, username="root")
+
+    for login in (user.email, "root"):
+        client.logout()
+        response = client.post("/admin/login/", {"username": login, "password": PASSWORD})
+        assert response.status_code == 302, login
+        assert client.get("/admin/").status_code == 200
+
+
+def test_a_suspended_staff_member_loses_the_admin_session(client, staff):
+    User.objects.filter(pk=staff.pk).update(status=UserStatus.SUSPENDED)
+
+    assert client.get("/admin/").status_code == 302
+
+
+def test_every_accounts_model_has_an_admin_page(client, staff):
+    for model in ("user", "adminrole", "adminuser", "adminauditlog", "refreshtoken"):
+        assert client.get(f"/admin/accounts/{model}/").status_code == 200, model
+
+
+def test_editing_a_user_in_the_admin_is_audited(client, staff):
+    target = UserFactory(name="Old")
+    form = {
+        "email": target.email,
+        "username": target.username,
+        "name": "New",
+        "surname": target.surname,
+        "role": target.role,
+        "status": target.status,
+        "is_active": "on",
+    }
+
+    response = client.post(f"/admin/accounts/user/{target.pk}/change/", form)
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.name == "New"
+    entry = AdminAuditLog.objects.get()
+    assert (entry.admin_id, entry.action, entry.resource_id) == (
+        staff.pk,
+        "user_updated",
+        str(target.pk),
+    )
+    assert (entry.changes["before"]["name"], entry.changes["after"]["name"]) == ("Old", "New")
+
+
+def test_the_suspend_action_signs_the_user_out_and_is_audited(client, staff):
+    target = UserFactory()
+
+    client.post(
+        "/admin/accounts/user/", {"action": "suspend", "_selected_action": [str(target.pk)]}
+    )
+
+    target.refresh_from_db()
+    assert target.status == UserStatus.SUSPENDED
+    assert AdminAuditLog.objects.get().action == "user_suspended"
+
+
+def test_adding_a_user_in_the_admin_is_audited_and_validates_the_password(client, staff):
+    form = {"email": "new@example.com", "username": "newbie", "role": "user"}
+
+    weak = client.post("/admin/accounts/user/add/", {**form, "password": "123"})
+    assert weak.status_code == 200  # the form again, with the error
+    assert not User.objects.filter(email="new@example.com").exists()
+
+    client.post("/admin/accounts/user/add/", {**form, "password": PASSWORD})
+    assert User.objects.get(email="new@example.com").check_password(PASSWORD)
+    assert AdminAuditLog.objects.get().action == "user_created"
+
+
+def test_granting_in_the_admin_is_audited(client, staff):
+    target = UserFactory()
+    role = AdminRole.objects.get(name="support_admin")
+
+    client.post("/admin/accounts/adminuser/add/", {"user": target.pk, "role": role.pk})
+
+    assert AdminUser.objects.get(user=target).granted_by_id == staff.pk
+    assert AdminAuditLog.objects.get().action == "role_granted"
+
+
+def test_system_roles_are_read_only_in_the_admin(client, staff):
+    role = AdminRole.objects.get(name="super_admin")
+
+    client.post(
+        f"/admin/accounts/adminrole/{role.pk}/change/",
+        {"name": "hacked", "description": "", "permissions": "users_view"},
+    )
+
+    role.refresh_from_db()
+    assert role.name == "super_admin"
+    assert not AdminAuditLog.objects.exists()
+
+
+def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, staff):
+    entry = AdminAuditLog.objects.create(
+        admin=staff, action="user_suspended", resource_type="user", resource_id="1"
+    )
+
+    change = client.post(f"/admin/accounts/adminauditlog/{entry.pk}/change/", {"action": "x"})
+    delete = client.post(f"/admin/accounts/adminauditlog/{entry.pk}/delete/", {"post": "yes"})
+
+    assert change.status_code == 403
+    assert delete.status_code == 403
+    assert AdminAuditLog.objects.get(pk=entry.pk).action == "user_suspended"
+
+
+def test_non_staff_users_cannot_reach_the_admin(client):
+    client.force_login(UserFactory())
+
+    assert client.get("/admin/accounts/user/").status_code == 302

@@ -1,0 +1,54 @@
+"""Cross-cutting API behaviour: the OpenAPI schema, the error format, a database that is down."""
+
+import pytest
+from django.db import connections
+
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
+
+
+def test_the_openapi_schema_describes_the_account_endpoints(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/auth/login/" in paths
+    assert "/api/v1/admin/users/{id}/suspend/" in paths
+
+
+def test_a_bad_request_names_the_field_and_is_json(api):
+    response = api.post("/api/v1/auth/login/", {"login": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "password: This field is required.",
+        "code": "invalid",
+        "fields": {"password": ["This field is required."]},
+    }
+
+
+def test_malformed_json_is_a_400_not_a_500(api):
+    response = api.generic(
+        "POST", "/api/v1/auth/login/", "{not json", content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_a_database_that_is_down_gives_503_with_retry_after(client_for, settings):
+    client = client_for(UserFactory())
+    auth = connections["auth"]
+    saved = auth.settings_dict["PORT"], auth.settings_dict["HOST"]
+    auth.close()
+    auth.settings_dict["HOST"], auth.settings_dict["PORT"] = "127.0.0.1", "1"
+    try:
+        response = client.get("/api/v1/auth/me/")
+    finally:
+        auth.close()
+        auth.settings_dict["PORT"], auth.settings_dict["HOST"] = saved
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert response.json()["code"] == "unavailable"
