@@ -144,9 +144,9 @@ def rotate_refresh_token(token: str) -> TokenPair:
     # Raised outside the transaction, so that the reuse revocation is kept.
     if reused:
         raise Unauthenticated(
-            "This refresh token was already used; every session of the account has been "
-            "signed out.",
-            code="token_reused",
+            "This refresh token has been revoked; presenting it again signed out every "
+            "session of the account.",
+            code="token_revoked",
         )
     raise NotAllowed(f"This account is {record.user.status}.", code="account_disabled")
 

@@ -176,7 +176,7 @@ def test_a_revoked_refresh_token_used_again_revokes_every_session(api):
     reuse = refresh(api, stolen)
 
     assert reuse.status_code == 401
-    assert reuse.data["code"] == "token_reused"
+    assert reuse.data["code"] == "token_revoked"
     assert reuse["WWW-Authenticate"].startswith("Bearer")
     assert not RefreshToken.objects.live().filter(user=user).exists()
     assert refresh(api, rotated).status_code == 401
