@@ -1,9 +1,14 @@
-"""The Django admin for accounts. Every change goes through accounts.services,
-so the admin follows the API's rules and writes the same audit log."""
+"""The Django admin for accounts.
+
+Every change goes through accounts.services, so the admin follows the API's
+rules and writes the same audit log; what each staff member may see and do
+follows their admin permission codes (``accounts.models.DJANGO_ADMIN_PERMISSIONS``).
+"""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 
 from accounts import services
 from accounts.models import AdminAuditLog, AdminRole, AdminUser, RefreshToken, User
@@ -15,31 +20,63 @@ def audit_context(request) -> services.AuditContext:
 
 
 class ServiceBackedAdmin(admin.ModelAdmin):
-    """Shows a rule's refusal as an error message instead of a server error."""
+    """A rule's refusal is shown as an error, and nothing is saved or logged as done."""
 
-    def run(self, request, operation, *args, **kwargs):
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._refusal_as_message(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._refusal_as_message(
+            request, super().delete_view, request, object_id, extra_context
+        )
+
+    def _refusal_as_message(self, request, view, *args):
         try:
-            return operation(audit_context(request), *args, **kwargs)
+            return view(*args)
         except DomainError as refusal:
+            # The admin's own transaction has rolled back its log entry too.
             self.message_user(request, refusal.message, level=messages.ERROR)
-            return None
+            return HttpResponseRedirect(request.get_full_path())
+
+    def apply_to_each(self, request, queryset, operation, done: str) -> None:
+        succeeded = 0
+        for instance in queryset:
+            try:
+                operation(audit_context(request), instance)
+                succeeded += 1
+            except DomainError as refusal:
+                self.message_user(request, f"{instance}: {refusal.message}", messages.ERROR)
+        if succeeded:
+            self.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+
+    @staticmethod
+    def saved_as(obj, saved) -> None:
+        """Point the admin's unsaved form object at the row a service saved."""
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+
+USER_CREATION_FIELDS = ["email", "username", "name", "surname", "role"]
 
 
 class UserCreationForm(forms.ModelForm):
-    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+    initial_password = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
 
     class Meta:
         model = User
-        fields = ["email", "username", "name", "surname", "role"]
+        fields = USER_CREATION_FIELDS
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("password"):
-            candidate = User(**{k: v for k, v in cleaned.items() if k != "password"})
+        password = cleaned.get("initial_password")
+        if password:
+            fields = {name: cleaned.get(name) for name in USER_CREATION_FIELDS}
             try:
-                validate_password(cleaned["password"], user=candidate)
-            except forms.ValidationError as exc:
-                self.add_error("password", exc)
+                services.validate_new_password(password, User(**fields))
+            except ValidationError as exc:
+                self.add_error("initial_password", exc)
         return cleaned
 
 
@@ -50,46 +87,47 @@ class UserAdmin(ServiceBackedAdmin):
     search_fields = ["email", "username", "name", "surname"]
     ordering = ["-created_at"]
     fields = ["email", "username", "name", "surname", "role", "status", "is_active", "is_verified"]
-    readonly_fields = ["created_at", "updated_at"]
+    add_fields = [*USER_CREATION_FIELDS, "initial_password"]
     actions = ["suspend", "activate"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
             kwargs["form"] = UserCreationForm
-            kwargs["fields"] = [*UserCreationForm.Meta.fields, "password"]
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return [*UserCreationForm.Meta.fields, "password"] if obj is None else self.fields
+        return self.add_fields if obj is None else self.fields
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Users are deleted one at a time, each through the rules and the audit log.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_suspend_permission(self, request):
+        return request.user.has_perm("accounts.suspend_user")
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            data = {name: form.cleaned_data[name] for name in UserCreationForm.Meta.fields}
-            created = self.run(
-                request, services.create_user, password=form.cleaned_data["password"], **data
-            )
-            if created is not None:
-                obj.pk = created.pk
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.update_user(audit_context(request), User.objects.get(pk=obj.pk), **changes)
             return
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        self.run(request, services.update_user, User.objects.get(pk=obj.pk), **changes)
+        fields = {name: form.cleaned_data[name] for name in USER_CREATION_FIELDS}
+        password = form.cleaned_data["initial_password"]
+        self.saved_as(
+            obj, services.create_user(audit_context(request), password=password, **fields)
+        )
 
     def delete_model(self, request, obj):
-        self.run(request, services.delete_user, obj)
+        services.delete_user(audit_context(request), obj)
 
-    def delete_queryset(self, request, queryset):
-        for user in queryset:
-            self.delete_model(request, user)
-
-    @admin.action(description="Suspend the selected users")
+    @admin.action(description="Suspend the selected users", permissions=["suspend"])
     def suspend(self, request, queryset):
-        for user in queryset:
-            self.run(request, services.suspend_user, user)
+        self.apply_to_each(request, queryset, services.suspend_user, "Suspended")
 
-    @admin.action(description="Activate the selected users")
+    @admin.action(description="Activate the selected users", permissions=["suspend"])
     def activate(self, request, queryset):
-        for user in queryset:
-            self.run(request, services.activate_user, user)
+        self.apply_to_each(request, queryset, services.activate_user, "Activated")
 
 
 @admin.register(AdminRole)
@@ -98,6 +136,7 @@ class AdminRoleAdmin(ServiceBackedAdmin):
     list_filter = ["is_system_role"]
     fields = ["name", "description", "permissions", "is_system_role"]
     readonly_fields = ["is_system_role"]
+    editable = ("name", "description", "permissions")
 
     def has_change_permission(self, request, obj=None):
         # System roles are seeded by a migration and never edited.
@@ -107,22 +146,35 @@ class AdminRoleAdmin(ServiceBackedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in ("name", "description", "permissions")}
+        data = {name: form.cleaned_data[name] for name in self.editable}
         if change:
-            self.run(request, services.update_role, AdminRole.objects.get(pk=obj.pk), **data)
-            return
-        created = self.run(request, services.create_role, **data)
-        if created is not None:
-            obj.pk = created.pk
+            services.update_role(audit_context(request), AdminRole.objects.get(pk=obj.pk), **data)
+        else:
+            self.saved_as(obj, services.create_role(audit_context(request), **data))
+
+
+class GrantForm(forms.ModelForm):
+    class Meta:
+        model = AdminUser
+        fields = ["user", "role", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        existing = AdminUser.objects.filter(user=cleaned.get("user"), role=cleaned.get("role"))
+        if existing.exists():
+            # Granting again reuses the (user, role) row (accounts.services), so
+            # the form must not refuse it as a duplicate.
+            self.instance = existing.get()
+        return cleaned
 
 
 @admin.register(AdminUser)
 class AdminGrantAdmin(ServiceBackedAdmin):
     """Grants are added here and revoked by the action; a revoked row stays."""
 
+    form = GrantForm
     list_display = ["user", "role", "granted_by_id", "revoked_at", "created_at"]
     list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
-    fields = ["user", "role", "reason"]
     autocomplete_fields = ["user"]
     actions = ["revoke"]
 
@@ -134,14 +186,18 @@ class AdminGrantAdmin(ServiceBackedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        grant = self.run(request, services.grant_role, data["user"], data["role"], data["reason"])
-        if grant is not None:
-            obj.pk = grant.pk
+        grant = services.grant_role(
+            audit_context(request), data["user"], data["role"], data["reason"]
+        )
+        self.saved_as(obj, grant)
 
-    @admin.action(description="Revoke the selected grants")
+    @admin.action(description="Revoke the selected grants", permissions=["add"])
     def revoke(self, request, queryset):
-        for grant in queryset.active().select_related("user", "role"):
-            self.run(request, services.revoke_role, grant.user, grant.role)
+        def revoke(context, grant):
+            services.revoke_role(context, grant.user, grant.role)
+
+        grants = queryset.active().select_related("user", "role")
+        self.apply_to_each(request, grants, revoke, "Revoked")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

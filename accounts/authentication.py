@@ -1,11 +1,15 @@
 """How requests prove who they are: JWT access tokens, and sessions for the admin."""
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
-from accounts.models import User
-from accounts.services import find_user_by_login
+from accounts import services
+from accounts.api.throttling import login_attempt_allowed
+from socrates.errors import DomainError
 
 
 class ActiveUserJWTAuthentication(JWTAuthentication):
@@ -19,22 +23,22 @@ class ActiveUserJWTAuthentication(JWTAuthentication):
 
 
 class LoginBackend(ModelBackend):
-    """Sign-in by e-mail or username (the Django admin's login form uses this).
+    """Sign-in for the Django admin's login form: the API's rules and throttles.
 
-    The same rule as the API decides who may sign in, and a session ends when
-    its user is suspended.
+    A session also ends when its user may no longer sign in.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        user = find_user_by_login(username)
-        if user is None:
-            User().set_password(password)  # as slow as a real check
+        if request is not None and not login_attempt_allowed(
+            Request(request, parsers=[FormParser()]), login_field="username"
+        ):
+            raise PermissionDenied("too many sign-in attempts")
+        try:
+            return services.authenticate(username, password)
+        except DomainError:
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
-        return None
 
     def user_can_authenticate(self, user):
         return user.can_sign_in

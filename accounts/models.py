@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from socrates.db.models import (
     UNBOUNDED_VARCHAR,
@@ -37,8 +38,12 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         return user
 
     def create_superuser(self, email, password=None, **fields):
+        """An admin holding the super_admin role (every admin permission)."""
         fields.setdefault("role", UserRole.ADMIN)
-        return self.create_user(email, password, **fields)
+        user = self.create_user(email, password, **fields)
+        super_admin = AdminRole.objects.using(self._db).get(name="super_admin")
+        AdminUser.objects.using(self._db).create(user=user, role=super_admin)
+        return user
 
 
 # Hashes written by the legacy backend (passlib bcrypt), stored without
@@ -119,7 +124,11 @@ class User(AbstractBaseUser, TimestampedModel):
             return super().check_password(raw_password)
         # A hash from the legacy backend: verify it as that backend did (bcrypt
         # reads at most 72 bytes), then store it again with the current hasher.
-        if not bcrypt.checkpw(raw_password.encode()[:72], self.password.encode()):
+        try:
+            matches = bcrypt.checkpw(raw_password.encode()[:72], self.password.encode())
+        except ValueError:  # a malformed legacy hash matches nothing
+            return False
+        if not matches:
             return False
         self.set_password(raw_password)
         self.save(update_fields=["password", "updated_at"])
@@ -130,21 +139,37 @@ class User(AbstractBaseUser, TimestampedModel):
         grants = AdminRole.objects.filter(grants__user=self, grants__revoked_at__isnull=True)
         return set(chain.from_iterable(grants.values_list("permissions", flat=True)))
 
-    # The Django admin's notion of staff: the users table has no is_staff or
-    # is_superuser column, so both follow ``role``.
+    @cached_property
+    def held_admin_permissions(self) -> frozenset[str]:
+        """``admin_permissions()`` read once per instance (a request's user)."""
+        return frozenset(self.admin_permissions())
+
+    # The Django admin: the users table has no is_staff or is_superuser
+    # column. Staff are users whose role is admin; what each may do there is
+    # decided by the same permission codes as the admin API.
     @property
     def is_staff(self) -> bool:
-        return self.can_sign_in and self.role == self.Role.ADMIN
+        return self.can_sign_in and self.role == UserRole.ADMIN
 
     @property
     def is_superuser(self) -> bool:
-        return self.is_staff
+        return self.is_staff and self.held_admin_permissions >= ALL_ADMIN_PERMISSIONS
 
     def has_perm(self, perm, obj=None) -> bool:
-        return self.is_staff
+        if not self.is_staff:
+            return False
+        needed = DJANGO_ADMIN_PERMISSIONS.get(perm)
+        return needed in self.held_admin_permissions if needed else self.is_superuser
 
     def has_module_perms(self, app_label) -> bool:
-        return self.is_staff
+        return (
+            any(
+                self.has_perm(perm)
+                for perm in DJANGO_ADMIN_PERMISSIONS
+                if perm.startswith(f"{app_label}.")
+            )
+            or self.is_superuser
+        )
 
 
 class RefreshTokenQuerySet(models.QuerySet):
@@ -195,6 +220,27 @@ class AdminPermission(models.TextChoices):
     METRICS_VIEW = "metrics_view"
     AUDIT_LOG_VIEW = "audit_log_view"
     ADMIN_ROLES_MANAGE = "admin_roles_manage"
+
+
+ALL_ADMIN_PERMISSIONS = frozenset(AdminPermission.values)
+
+# The Django admin's permissions on accounts, each opened by one admin code;
+# anything else in the Django admin needs every code (super_admin).
+DJANGO_ADMIN_PERMISSIONS = {
+    "accounts.view_user": AdminPermission.USERS_VIEW,
+    "accounts.view_refreshtoken": AdminPermission.USERS_VIEW,
+    "accounts.add_user": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.change_user": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.delete_user": AdminPermission.USERS_DELETE,
+    "accounts.suspend_user": AdminPermission.USERS_SUSPEND,
+    "accounts.view_adminrole": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.add_adminrole": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.change_adminrole": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.view_adminuser": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.add_adminuser": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.change_adminuser": AdminPermission.ADMIN_ROLES_MANAGE,
+    "accounts.view_adminauditlog": AdminPermission.AUDIT_LOG_VIEW,
+}
 
 
 class AdminRole(TimestampedModel):

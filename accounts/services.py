@@ -8,6 +8,7 @@ admin call these functions; none of them touches a request beyond the
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -24,6 +25,7 @@ from accounts.models import (
     User,
     UserStatus,
 )
+from socrates.api.clients import client_ip
 from socrates.databases import AUTH
 from socrates.errors import Conflict, NotAllowed, NotFound, Unauthenticated
 
@@ -39,6 +41,9 @@ AUDITED_USER_FIELDS = (
     "is_verified",
 )
 AUDITED_ROLE_FIELDS = ("name", "description", "permissions")
+# What an admin may not change on their own account: they could lock
+# themselves out, or promote themselves.
+SELF_LOCKOUT_FIELDS = frozenset({"status", "is_active", "role"})
 
 
 # Credentials ---------------------------------------------------------------
@@ -61,6 +66,14 @@ def authenticate(login: str, password: str) -> User:
     if not user.can_sign_in:
         raise NotAllowed(f"This account is {user.status}.", code="account_disabled")
     return user
+
+
+def validate_new_password(password: str, user: User) -> None:
+    """Django's password validators, with the user's own details in view.
+
+    Raises django.core.exceptions.ValidationError.
+    """
+    validate_password(password, user=user)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -160,7 +173,11 @@ def revoke_refresh_token(token: str) -> None:
 
 
 def revoke_all_refresh_tokens(user: User) -> int:
-    return RefreshToken.objects.filter(user=user).revoke()
+    with transaction.atomic(using=AUTH):
+        # Rotation locks the same user row (select_related with FOR UPDATE), so
+        # no refresh can slip a new token past this revocation.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        return RefreshToken.objects.filter(user=user).revoke()
 
 
 def purge_expired_refresh_tokens(now: datetime | None = None) -> int:
@@ -190,7 +207,7 @@ class AuditContext:
         user_agent = request.META.get("HTTP_USER_AGENT") or None
         return cls(
             actor=request.user,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
             user_agent=user_agent[:500] if user_agent else None,
         )
 
@@ -226,8 +243,11 @@ def create_user(context: AuditContext, *, password: str | None, **fields) -> Use
 
 def update_user(context: AuditContext, user: User, *, reason: str = "", **changes) -> User:
     """Change a user as an admin. Leaving the active state signs the user out."""
-    if "status" in changes and user.pk == context.actor.pk:
-        raise NotAllowed("You cannot change the status of your own account.", field="status")
+    locked_out = SELF_LOCKOUT_FIELDS.intersection(changes)
+    if locked_out and user.pk == context.actor.pk:
+        field = sorted(locked_out)[0]
+        raise NotAllowed(f"You cannot change the {field} of your own account.", field=field)
+    _require_outranks(context.actor, user)
     before = snapshot(user, AUDITED_USER_FIELDS)
     for name, value in changes.items():
         setattr(user, name, value)
@@ -235,7 +255,7 @@ def update_user(context: AuditContext, user: User, *, reason: str = "", **change
     if before == after:
         return user
     with transaction.atomic(using=AUTH):
-        user.save()
+        user.save(update_fields=[*changes, "updated_at"])
         if not user.can_sign_in:
             revoke_all_refresh_tokens(user)
         context.record(
@@ -250,12 +270,29 @@ def update_user(context: AuditContext, user: User, *, reason: str = "", **change
 
 
 def _user_change_action(before: dict, after: dict) -> str:
-    if before["status"] != after["status"]:
-        if after["status"] == UserStatus.SUSPENDED:
-            return AuditAction.USER_SUSPENDED
-        if after["status"] == UserStatus.ACTIVE:
-            return AuditAction.USER_ACTIVATED
+    if _may_sign_in(after) and not _may_sign_in(before):
+        return AuditAction.USER_ACTIVATED
+    if after["status"] == UserStatus.SUSPENDED and before["status"] != UserStatus.SUSPENDED:
+        return AuditAction.USER_SUSPENDED
     return AuditAction.USER_UPDATED
+
+
+def _may_sign_in(fields: dict) -> bool:
+    return fields["is_active"] and fields["status"] == UserStatus.ACTIVE
+
+
+def _require_holds(actor: User, permissions, action: str) -> None:
+    """Admins delegate and act only within what they hold themselves."""
+    missing = set(permissions) - actor.held_admin_permissions
+    if missing:
+        raise NotAllowed(
+            f"You cannot {action}: it needs {', '.join(sorted(missing))}, which you do not hold.",
+            code="beyond_own_permissions",
+        )
+
+
+def _require_outranks(actor: User, target: User) -> None:
+    _require_holds(actor, target.admin_permissions(), "act on an admin with more permissions")
 
 
 def suspend_user(context: AuditContext, user: User, reason: str = "") -> User:
@@ -273,6 +310,7 @@ def activate_user(context: AuditContext, user: User, reason: str = "") -> User:
 def delete_user(context: AuditContext, user: User) -> None:
     if user.pk == context.actor.pk:
         raise NotAllowed("Delete your own account from your profile instead.")
+    _require_outranks(context.actor, user)
     with transaction.atomic(using=AUTH):
         context.record(
             AuditAction.USER_DELETED, "user", user.pk, before=snapshot(user, AUDITED_USER_FIELDS)
@@ -281,6 +319,7 @@ def delete_user(context: AuditContext, user: User) -> None:
 
 
 def create_role(context: AuditContext, **fields) -> AdminRole:
+    _require_holds(context.actor, fields.get("permissions", []), "create this role")
     with transaction.atomic(using=AUTH):
         role = AdminRole.objects.create(is_system_role=False, **fields)
         context.record(
@@ -295,6 +334,9 @@ def create_role(context: AuditContext, **fields) -> AdminRole:
 def update_role(context: AuditContext, role: AdminRole, **changes) -> AdminRole:
     if role.is_system_role:
         raise NotAllowed("System roles cannot be changed.", code="system_role")
+    _require_holds(
+        context.actor, {*role.permissions, *changes.get("permissions", [])}, "change this role"
+    )
     before = snapshot(role, AUDITED_ROLE_FIELDS)
     for name, value in changes.items():
         setattr(role, name, value)
@@ -311,6 +353,9 @@ def update_role(context: AuditContext, role: AdminRole, **changes) -> AdminRole:
 
 
 def grant_role(context: AuditContext, user: User, role: AdminRole, reason: str = "") -> AdminUser:
+    if user.pk == context.actor.pk:
+        raise NotAllowed("Another admin must grant you a role.", code="self_grant")
+    _require_holds(context.actor, role.permissions, f"grant {role}")
     with transaction.atomic(using=AUTH):
         grant = AdminUser.objects.select_for_update().filter(user=user, role=role).first()
         before = _active_role_names(user)
@@ -340,6 +385,7 @@ def revoke_role(context: AuditContext, user: User, role: AdminRole, reason: str 
         grant = AdminUser.objects.active().select_for_update().filter(user=user, role=role).first()
         if grant is None:
             raise NotFound(f"{user} does not have the role {role}.")
+        _require_holds(context.actor, role.permissions, f"revoke {role}")
         before = _active_role_names(user)
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at", "updated_at"])

@@ -142,6 +142,9 @@ SIMPLE_JWT = {
     # recorded in the refresh_tokens table.
     "ROTATE_REFRESH_TOKENS": False,
     "UPDATE_LAST_LOGIN": False,
+    # Access tokens carry a digest of the password hash: a password change
+    # ends them at once instead of at expiry.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 
@@ -162,6 +165,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "socrates.api.exceptions.exception_handler",
+    # How many reverse proxies stand in front of the app. 0 (the default)
+    # ignores X-Forwarded-For, which any client can forge; with N proxies the
+    # client is the Nth address from the right. Used for throttles and audit.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     # Password guessing is slow: per client address, and per login name.
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("THROTTLE_LOGIN_RATE", default="10/min"),
@@ -176,6 +183,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Turn an idea into a software specification through guided questions.",
     "VERSION": "1.0.0",
 }
+
+
+# Throttle counters live in the cache. The default is per process; several
+# server processes need a shared one, e.g. CACHE_URL=filecache:///var/tmp/socrates.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 
 # Internationalisation, static files -----------------------------------------

@@ -1,8 +1,8 @@
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
+from accounts.services import validate_new_password
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -23,12 +23,17 @@ class ProfileSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "role", "status", "is_verified", "created_at", "updated_at"]
+        # Legacy rows may lack a username; nobody may set it to nothing.
+        extra_kwargs = {"username": {"allow_null": False, "allow_blank": False}}
 
     def validate_email(self, value):
         return _unique_email(value, self.instance)
 
-    def validate_username(self, value):
-        return _unique_username(value, self.instance)
+    def update(self, instance, validated_data):
+        if "email" in validated_data and validated_data["email"] != instance.email:
+            # A new address has not been verified.
+            validated_data["is_verified"] = False
+        return super().update(instance, validated_data)
 
 
 def _unique_email(value: str, instance: User | None) -> str:
@@ -41,17 +46,6 @@ def _unique_email(value: str, instance: User | None) -> str:
     return value
 
 
-def _unique_username(value: str | None, instance: User | None) -> str | None:
-    if value is None:
-        return value
-    clashes = User.objects.filter(username=value)
-    if instance is not None:
-        clashes = clashes.exclude(pk=instance.pk)
-    if clashes.exists():
-        raise serializers.ValidationError("A user with this username already exists.")
-    return value
-
-
 class RegisterSerializer(serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
@@ -59,18 +53,15 @@ class RegisterSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "username", "name", "surname", "password"]
         read_only_fields = ["id"]
-        extra_kwargs = {"username": {"required": True, "allow_null": False}}
+        extra_kwargs = {"username": {"required": True, "allow_null": False, "allow_blank": False}}
 
     def validate_email(self, value):
         return _unique_email(value, None)
 
-    def validate_username(self, value):
-        return _unique_username(value, None)
-
     def validate(self, attrs):
         candidate = User(**{key: value for key, value in attrs.items() if key != "password"})
         try:
-            validate_password(attrs["password"], user=candidate)
+            validate_new_password(attrs["password"], candidate)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"password": list(exc.messages)}) from None
         return attrs
@@ -102,7 +93,7 @@ class ChangePasswordSerializer(serializers.Serializer):
 
     def validate_new_password(self, value):
         try:
-            validate_password(value, user=self.context["request"].user)
+            validate_new_password(value, self.context["request"].user)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(list(exc.messages)) from None
         return value

@@ -25,7 +25,7 @@ from accounts.api.serializers import (
     RegisterSerializer,
     TokenPairSerializer,
 )
-from accounts.api.throttling import LoginNameThrottle
+from accounts.api.throttling import LOGIN_THROTTLES
 from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
 from socrates.errors import NotFound
 
@@ -54,8 +54,9 @@ class RegisterView(generics.CreateAPIView):
 class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [ScopedRateThrottle, LoginNameThrottle]
+    throttle_classes = LOGIN_THROTTLES
     throttle_scope = "login"
+    login_field = "login"
 
     @extend_schema(request=LoginSerializer, responses=TokenPairSerializer)
     def post(self, request):
@@ -188,7 +189,7 @@ class AdminUserViewSet(
         return Response(GrantResultSerializer(grant).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_name>[\w-]+)")
+    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_name>[^/]+)")
     def revoke_role(self, request, pk=None, role_name=None):
         role = AdminRole.objects.filter(name=role_name).first()
         if role is None:

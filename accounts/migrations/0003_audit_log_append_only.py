@@ -17,9 +17,13 @@ $$;
 CREATE TRIGGER admin_audit_logs_append_only
     BEFORE UPDATE OR DELETE ON admin_audit_logs
     FOR EACH ROW EXECUTE FUNCTION admin_audit_logs_append_only();
+CREATE TRIGGER admin_audit_logs_no_truncate
+    BEFORE TRUNCATE ON admin_audit_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION admin_audit_logs_append_only();
 """
 
 DROP = """
+DROP TRIGGER admin_audit_logs_no_truncate ON admin_audit_logs;
 DROP TRIGGER admin_audit_logs_append_only ON admin_audit_logs;
 DROP FUNCTION admin_audit_logs_append_only();
 """

@@ -7,7 +7,8 @@ always learns which field to fix.
 
 import logging
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,6 +28,18 @@ def exception_handler(exc, context):
             {"detail": "The service is temporarily unavailable.", "code": "unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, IntegrityError):
+        # A concurrent request won a race for a unique value (validation ran
+        # before it committed): the state changed under this request.
+        return Response(
+            {"detail": "This conflicts with data saved meanwhile; retry.", "code": "conflict"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is too large.", "code": "too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, DomainError):
         body = {"detail": exc.message, "code": exc.code}

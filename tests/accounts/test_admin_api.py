@@ -6,7 +6,15 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.api.urls import admin_router
-from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User, UserStatus
+from accounts.models import (
+    AdminAuditLog,
+    AdminPermission,
+    AdminRole,
+    AdminUser,
+    RefreshToken,
+    User,
+    UserStatus,
+)
 from tests.accounts.factories import AdminRoleFactory, UserFactory, admin_with
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -38,7 +46,8 @@ def _custom_role_url():
     return f"{API}/roles/{AdminRoleFactory(name='custom').pk}/", {
         "name": "custom",
         "description": "changed",
-        "permissions": ["users_view"],
+        # Only what a holder of admin_roles_manage alone may hand out.
+        "permissions": ["admin_roles_manage"],
     }
 
 
@@ -66,7 +75,7 @@ ENDPOINTS = [
         AdminPermission.ADMIN_ROLES_MANAGE,
         lambda: (
             f"{API}/users/{UserFactory().pk}/roles/",
-            {"role": "support_admin", "reason": "on call"},
+            {"role": AdminRoleFactory(name="helpers").name, "reason": "on call"},
         ),
     ),
     Endpoint("revoke role", "delete", AdminPermission.ADMIN_ROLES_MANAGE, _granted_role_url),
@@ -83,7 +92,7 @@ ENDPOINTS = [
         "create role",
         "post",
         AdminPermission.ADMIN_ROLES_MANAGE,
-        lambda: (f"{API}/roles/", {"name": "auditor", "permissions": ["audit_log_view"]}),
+        lambda: (f"{API}/roles/", {"name": "managers", "permissions": ["admin_roles_manage"]}),
     ),
     Endpoint("replace role", "put", AdminPermission.ADMIN_ROLES_MANAGE, _custom_role_url),
     Endpoint("edit role", "patch", AdminPermission.ADMIN_ROLES_MANAGE, _custom_role_url),
@@ -158,7 +167,7 @@ def only_audit_entry() -> AdminAuditLog:
 def test_suspend_signs_the_user_out_and_audits_before_and_after(client_for):
     admin = admin_with(AdminPermission.USERS_SUSPEND)
     target = UserFactory()
-    target_client = client_for(target)
+    target_client = client_for(target)  # also records a live refresh token
 
     response = client_for(admin).post(
         f"{API}/users/{target.pk}/suspend/",
@@ -170,6 +179,7 @@ def test_suspend_signs_the_user_out_and_audits_before_and_after(client_for):
     assert response.status_code == 200
     assert response.data["status"] == "suspended"
     assert target_client.get("/api/v1/auth/me/").status_code == 401
+    assert not RefreshToken.objects.live().filter(user=target).exists()
     entry = only_audit_entry()
     assert (entry.admin_id, entry.action, entry.resource_type, entry.resource_id) == (
         admin.pk,
@@ -240,7 +250,7 @@ def test_unknown_user_is_404(client_for):
 
 
 def test_grant_and_revoke_keep_the_row_and_are_audited(client_for):
-    admin = admin_with(AdminPermission.ADMIN_ROLES_MANAGE)
+    admin = admin_with(*AdminPermission.values)
     target = UserFactory()
     client = client_for(admin)
 
@@ -300,7 +310,9 @@ def test_system_roles_cannot_be_edited(client_for):
 
 
 def test_creating_and_editing_a_role_is_audited_and_validated(client_for):
-    client = client_for(admin_with(AdminPermission.ADMIN_ROLES_MANAGE))
+    client = client_for(
+        admin_with(AdminPermission.ADMIN_ROLES_MANAGE, AdminPermission.AUDIT_LOG_VIEW)
+    )
 
     bad = client.post(f"{API}/roles/", {"name": "x", "permissions": ["fly"]}, format="json")
     assert bad.status_code == 400
@@ -360,3 +372,53 @@ def test_audit_log_filters_by_admin_action_resource_and_date(client_for):
     bad = client.get(f"{API}/audit-logs/", {"created_after": "yesterday"})
     assert bad.status_code == 400
     assert list(bad.data["fields"]) == ["created_after"]
+
+
+# Admins act only within what they hold ----------------------------------------------
+
+
+def test_admins_cannot_grant_themselves_a_role(client_for):
+    admin = admin_with(*AdminPermission.values)
+
+    response = client_for(admin).post(f"{API}/users/{admin.pk}/roles/", {"role": "billing_admin"})
+
+    assert response.status_code == 403
+    assert response.data["code"] == "self_grant"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "users/{target}/roles/", {"role": "super_admin"}),
+        ("post", "roles/", {"name": "everything", "permissions": AdminPermission.values}),
+        ("patch", "roles/{custom}/", {"permissions": ["users_delete"]}),
+        ("post", "users/{boss}/suspend/", None),
+        ("delete", "users/{boss}/", None),
+    ],
+    ids=["grant", "create role", "widen role", "suspend", "delete"],
+)
+def test_a_role_manager_cannot_reach_beyond_their_own_permissions(client_for, method, path, body):
+    manager = admin_with(AdminPermission.ADMIN_ROLES_MANAGE, AdminPermission.USERS_SUSPEND)
+    AdminUser.objects.create(user=manager, role=AdminRoleFactory(permissions=["users_delete"]))
+    ids = {
+        "target": UserFactory().pk,
+        "custom": AdminRoleFactory(permissions=["users_view"]).pk,
+        "boss": admin_with(*AdminPermission.values).pk,
+    }
+
+    response = getattr(client_for(manager), method)(
+        f"{API}/{path.format(**ids)}", body, format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.data["code"] == "beyond_own_permissions"
+    assert not AdminAuditLog.objects.exists()
+
+
+def test_activating_a_deactivated_user_is_audited_as_activation(client_for):
+    admin = admin_with(AdminPermission.USERS_SUSPEND)
+    target = UserFactory(is_active=False)
+
+    assert client_for(admin).post(f"{API}/users/{target.pk}/activate/").status_code == 200
+
+    assert only_audit_entry().action == "user_activated"

@@ -42,9 +42,11 @@ def test_the_orm_refuses_to_change_or_delete_entries(entry, change):
 @pytest.mark.parametrize(
     "sql",
     [
-        "UPDATE admin_audit_logs SET action = 'x' WHERE id = %s",
-        "DELETE FROM admin_audit_logs WHERE id = %s",
+        "UPDATE admin_audit_logs SET action = 'x' WHERE id = %(id)s",
+        "DELETE FROM admin_audit_logs WHERE id = %(id)s",
+        "TRUNCATE admin_audit_logs",
     ],
+    ids=["update", "delete", "truncate"],
 )
 def test_the_database_refuses_to_change_or_delete_entries(entry, sql):
     with (
@@ -52,7 +54,7 @@ def test_the_database_refuses_to_change_or_delete_entries(entry, sql):
         transaction.atomic(using="auth"),
         connections["auth"].cursor() as cursor,
     ):
-        cursor.execute(sql, [entry.pk])
+        cursor.execute(sql, {"id": entry.pk})
 
     assert AdminAuditLog.objects.get(pk=entry.pk).action == "user_suspended"
 

@@ -442,3 +442,89 @@ def test_guessing_one_login_from_many_addresses_is_throttled(api):
     ]
 
     assert statuses == [401] * 5 + [429]
+
+
+def test_registration_is_throttled_per_address(api):
+    statuses = [
+        api.post(
+            "/api/v1/auth/register/",
+            {"email": f"u{n}@example.com", "username": f"user_{n}", "password": PASSWORD},
+        ).status_code
+        for n in range(11)
+    ]
+
+    assert statuses == [201] * 10 + [429]
+
+
+def test_refresh_is_throttled_per_address(api):
+    statuses = [refresh(api, "not-a-token").status_code for _ in range(31)]
+
+    assert statuses[-1] == 429
+    assert set(statuses[:30]) == {401}
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(api):
+    statuses = [
+        login(
+            api, f"someone{n}@example.com", "guess", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        ).status_code
+        for n in range(11)
+    ]
+
+    assert statuses[-1] == 429
+
+
+def test_the_admin_login_form_is_throttled_by_login_name(client):
+    user = UserFactory(role="admin")
+    for n in range(5):
+        client.post(
+            "/admin/login/",
+            {"username": user.email, "password": "guess"},
+            REMOTE_ADDR=f"10.0.0.{n}",
+        )
+
+    right = client.post("/admin/login/", {"username": user.email, "password": PASSWORD})
+
+    assert right.status_code == 200  # the form again: no session was opened
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("username", ["", None])
+def test_register_and_me_refuse_an_empty_username(api, client_for, username):
+    body = {"email": "e@example.com", "username": username, "password": PASSWORD}
+
+    registered = api.post("/api/v1/auth/register/", body, format="json")
+    updated = client_for(UserFactory()).patch(
+        "/api/v1/auth/me/", {"username": username}, format="json"
+    )
+
+    assert registered.status_code == updated.status_code == 400
+    assert list(registered.data["fields"]) == list(updated.data["fields"]) == ["username"]
+
+
+def test_changing_the_email_clears_its_verification(client_for):
+    user = UserFactory(is_verified=True)
+
+    client_for(user).patch("/api/v1/auth/me/", {"email": "new@example.com"})
+
+    user.refresh_from_db()
+    assert (user.email, user.is_verified) == ("new@example.com", False)
+
+
+def test_a_password_change_ends_live_access_tokens_too(api, client_for):
+    user = UserFactory()
+    session = tokens_of(api, user)
+
+    client_for(user).post(
+        "/api/v1/auth/change-password/",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+
+    assert me(api, session["access"]).status_code == 401
+
+
+def test_a_malformed_legacy_hash_is_a_failed_login_not_an_error(api):
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(password="$2b$04$short")
+
+    assert login(api, user.email, "whatever").status_code == 401

@@ -1,6 +1,7 @@
 """The Django admin over accounts: the same rules and the same audit log as the API."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
 
 from accounts.models import AdminAuditLog, AdminRole, AdminUser, User, UserRole, UserStatus
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -10,13 +11,14 @@ pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
 @pytest.fixture
 def staff(client):
-    user = UserFactory(role=UserRole.ADMIN)
+    """An admin holding super_admin, as ``createsuperuser`` makes one."""
+    user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
     client.force_login(user)
     return user
 
 
 def test_staff_sign_in_through_the_login_form_by_email_or_username(client):
-    user = UserFactory(role=UserRole.ADMIN, username="root")
+    user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
 
     for login in (user.email, "root"):
         client.logout()
@@ -77,11 +79,11 @@ def test_the_suspend_action_signs_the_user_out_and_is_audited(client, staff):
 def test_adding_a_user_in_the_admin_is_audited_and_validates_the_password(client, staff):
     form = {"email": "new@example.com", "username": "newbie", "role": "user"}
 
-    weak = client.post("/admin/accounts/user/add/", {**form, "password": "123"})
+    weak = client.post("/admin/accounts/user/add/", {**form, "initial_password": "123"})
     assert weak.status_code == 200  # the form again, with the error
     assert not User.objects.filter(email="new@example.com").exists()
 
-    client.post("/admin/accounts/user/add/", {**form, "password": PASSWORD})
+    client.post("/admin/accounts/user/add/", {**form, "initial_password": PASSWORD})
     assert User.objects.get(email="new@example.com").check_password(PASSWORD)
     assert AdminAuditLog.objects.get().action == "user_created"
 
@@ -99,11 +101,12 @@ def test_granting_in_the_admin_is_audited(client, staff):
 def test_system_roles_are_read_only_in_the_admin(client, staff):
     role = AdminRole.objects.get(name="super_admin")
 
-    client.post(
+    response = client.post(
         f"/admin/accounts/adminrole/{role.pk}/change/",
         {"name": "hacked", "description": "", "permissions": "users_view"},
     )
 
+    assert response.status_code == 403
     role.refresh_from_db()
     assert role.name == "super_admin"
     assert not AdminAuditLog.objects.exists()
@@ -126,3 +129,57 @@ def test_non_staff_users_cannot_reach_the_admin(client):
     client.force_login(UserFactory())
 
     assert client.get("/admin/accounts/user/").status_code == 302
+
+
+def test_staff_see_and_do_only_what_their_admin_codes_allow(client):
+    support = UserFactory(role=UserRole.ADMIN)
+    AdminUser.objects.create(user=support, role=AdminRole.objects.get(name="support_admin"))
+    target = UserFactory()
+    client.force_login(support)
+
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get("/admin/accounts/adminauditlog/").status_code == 403
+    assert client.get(f"/admin/accounts/user/{target.pk}/delete/").status_code == 403
+    client.post(
+        f"/admin/accounts/user/{target.pk}/change/", {"email": target.email, "role": "admin"}
+    )
+    target.refresh_from_db()
+    assert target.role == UserRole.USER
+
+    client.post("/admin/accounts/user/", {"action": "suspend", "_selected_action": [target.pk]})
+    target.refresh_from_db()
+    assert target.status == UserStatus.SUSPENDED
+
+
+def test_staff_without_admin_roles_see_nothing(client):
+    client.force_login(UserFactory(role=UserRole.ADMIN))
+
+    assert client.get("/admin/accounts/user/").status_code == 403
+
+
+def test_a_refused_change_is_reported_and_not_logged_as_done(client, staff):
+    response = client.post(
+        f"/admin/accounts/user/{staff.pk}/change/",
+        {"email": staff.email, "username": "root", "role": "admin", "status": "suspended",
+         "is_active": "on"},
+        follow=True,
+    )  # fmt: skip
+
+    staff.refresh_from_db()
+    assert staff.status == UserStatus.ACTIVE
+    texts = [str(message) for message in response.context["messages"]]
+    assert texts == ["You cannot change the status of your own account."]
+    assert not LogEntry.objects.exists()
+    assert not AdminAuditLog.objects.exists()
+
+
+def test_a_revoked_grant_can_be_granted_again_in_the_admin(client, staff):
+    target = UserFactory()
+    role = AdminRole.objects.get(name="support_admin")
+    AdminUser.objects.create(user=target, role=role, revoked_at="2026-01-01T00:00:00Z")
+
+    client.post("/admin/accounts/adminuser/add/", {"user": target.pk, "role": role.pk})
+
+    grant = AdminUser.objects.get(user=target)
+    assert grant.revoked_at is None
+    assert AdminAuditLog.objects.get().action == "role_granted"

@@ -52,3 +52,25 @@ def test_a_database_that_is_down_gives_503_with_retry_after(client_for, settings
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert response.json()["code"] == "unavailable"
+
+
+def test_a_body_over_the_size_limit_is_a_json_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = api.post(
+        "/api/v1/auth/login/", {"login": "x" * 2000, "password": "y"}, format="json"
+    )
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+
+
+def test_a_lost_race_on_a_unique_value_is_a_409_not_a_500():
+    from django.db import IntegrityError
+
+    from socrates.api.exceptions import exception_handler
+
+    response = exception_handler(IntegrityError("duplicate key"), context={})
+
+    assert response.status_code == 409
+    assert response.data["code"] == "conflict"
