@@ -368,15 +368,7 @@ def grant_role(context: AuditContext, user: User, role: AdminRole, reason: str =
         grant.granted_by_id = context.actor.pk
         grant.reason = reason or None
         grant.save()
-        context.record(
-            AuditAction.ROLE_GRANTED,
-            "user",
-            user.pk,
-            role=role.name,
-            reason=reason,
-            before={"roles": before},
-            after={"roles": _active_role_names(user)},
-        )
+        _record_role_change(context, AuditAction.ROLE_GRANTED, user, role, reason, before)
     return grant
 
 
@@ -389,16 +381,20 @@ def revoke_role(context: AuditContext, user: User, role: AdminRole, reason: str 
         before = _active_role_names(user)
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at", "updated_at"])
-        context.record(
-            AuditAction.ROLE_REVOKED,
-            "user",
-            user.pk,
-            role=role.name,
-            reason=reason,
-            before={"roles": before},
-            after={"roles": _active_role_names(user)},
-        )
+        _record_role_change(context, AuditAction.ROLE_REVOKED, user, role, reason, before)
     return grant
+
+
+def _record_role_change(context, action, user, role, reason, roles_before) -> None:
+    context.record(
+        action,
+        "user",
+        user.pk,
+        role=role.name,
+        reason=reason,
+        before={"roles": roles_before},
+        after={"roles": _active_role_names(user)},
+    )
 
 
 def _active_role_names(user: User) -> list[str]:
