@@ -74,3 +74,13 @@ def test_a_lost_race_on_a_unique_value_is_a_409_not_a_500():
 
     assert response.status_code == 409
     assert response.data["code"] == "conflict"
+
+
+def test_the_openapi_schema_generates_without_a_warning(tmp_path):
+    from django.core.management import call_command
+
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
+
+    assert "bearerFormat: JWT" in (tmp_path / "schema.yaml").read_text()
