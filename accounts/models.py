@@ -65,9 +65,6 @@ class UserStatus(models.TextChoices):
 
 
 class User(AbstractBaseUser, TimestampedModel):
-    Role = UserRole
-    Status = UserStatus
-
     email = models.EmailField(max_length=255)
     password = models.CharField(max_length=255, db_column="hashed_password")
     # The legacy table has no last_login column.

@@ -110,23 +110,27 @@ class DatabaseRun:
 
     def _connect(self, *, create_missing: bool) -> bool:
         """Connect; False when the database is missing and only a status was asked."""
-        try:
-            self.connection.ensure_connection()
-            return True
-        except DatabaseError as exc:
-            problem = errors.describe(exc)
-            if problem.kind != errors.MISSING_DATABASE:
-                raise RunnerError(ExitCode.UNUSABLE_DATABASE, problem.summary) from None
-        if not create_missing:
-            self.report.state = State.MISSING
-            self.report.exit_code = ExitCode.PENDING
-            self.report.error = "database does not exist yet (a run will create it)"
-            self.report.pending = self._all_migrations()
-            return False
-        self._create_database()
-        self.connection.close()
-        self._connect(create_missing=False)
+        problem = self._connection_problem()
+        if problem is not None and problem.kind == errors.MISSING_DATABASE:
+            if not create_missing:
+                self.report.state = State.MISSING
+                self.report.exit_code = ExitCode.PENDING
+                self.report.error = "database does not exist yet (a run will create it)"
+                self.report.pending = self._all_migrations()
+                return False
+            self._create_database()
+            problem = self._connection_problem()
+        if problem is not None:
+            raise RunnerError(ExitCode.UNUSABLE_DATABASE, problem.summary)
         return True
+
+    def _connection_problem(self) -> errors.DatabaseProblem | None:
+        try:
+            self.connection.close()
+            self.connection.ensure_connection()
+        except DatabaseError as exc:
+            return errors.describe(exc)
+        return None
 
     def _create_database(self) -> None:
         config = self.connection.settings_dict

@@ -18,7 +18,4 @@ class HasAdminPermission(BasePermission):
         code = view.required_permissions.get(view.action)
         if code is None or not request.user.is_authenticated:
             return False
-        if not hasattr(request, "admin_permissions"):
-            # Once per request: the union of the user's granted roles.
-            request.admin_permissions = request.user.admin_permissions()
-        return code in request.admin_permissions
+        return code in request.user.held_admin_permissions

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.core.management import call_command
 
 from accounts.models import AdminAuditLog, AdminRole, AdminUser, User, UserRole, UserStatus
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -15,6 +16,18 @@ def staff(client):
     user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
     client.force_login(user)
     return user
+
+
+def test_createsuperuser_without_database_makes_a_super_admin_in_auth(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+
+    call_command("createsuperuser", interactive=False, email="boss@example.com", username="boss")
+
+    user = User.objects.get(email="boss@example.com")
+    assert user.role == UserRole.ADMIN
+    assert user.check_password(PASSWORD)
+    assert user.is_superuser
+    assert AdminUser.objects.get(user=user).role.name == "super_admin"
 
 
 def test_staff_sign_in_through_the_login_form_by_email_or_username(client):
