@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test db db-stop migrate lint format bench
+.PHONY: run test e2e fuzz db db-stop migrate lint format bench
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,23 @@ migrate: db
 run: migrate
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-## The whole test suite. pytest exits 5 when it collected no test: that is a failure here.
-test: db
-	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+# pytest exits 5 when it collected no test: that is a failure here.
+pytest = $(PY) -m pytest $(1); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
+
+## The whole test suite, with a short fuzzing run of every API operation.
+test: db
+	@$(call pytest,--ignore=tests/e2e $(PYTEST_ARGS))
+
+## Browser tests: Playwright drives Debian's chromium against the app under gunicorn.
+e2e: db
+	@$(call pytest,tests/e2e $(PYTEST_ARGS))
+
+## A long fuzzing run of every API operation (schemathesis), FUZZ_EXAMPLES each.
+fuzz: export FUZZ_EXAMPLES ?= 1000
+fuzz: db
+	@$(call pytest,tests/fuzz $(PYTEST_ARGS))
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -1,32 +1,49 @@
-"""How requests prove who they are: JWT access tokens, and sessions for the admin."""
+"""How requests prove who they are: JWT access tokens, and sessions for the
+Django admin and the browsable API."""
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import services
 from accounts.api.throttling import login_attempt_allowed
+from accounts.selectors import user_with_generation
 from socrates.errors import DomainError
 
 
 class ActiveUserJWTAuthentication(JWTAuthentication):
-    """simplejwt checks ``is_active`` only; a suspended or deleted status counts too."""
+    """An access token works while its user may sign in and its sign-in
+    generation is current: one query loads the user and the generation."""
 
     def get_user(self, validated_token):
-        user = super().get_user(validated_token)
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise InvalidToken("The token names no user.") from None
+        user = user_with_generation(user_id)
+        if user is None:
+            raise AuthenticationFailed("User not found.", code="user_not_found")
         if not user.can_sign_in:
             raise AuthenticationFailed(f"This account is {user.status}.", code="account_disabled")
+        if not services.is_current_generation(validated_token, user) or validated_token.get(
+            api_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(
+                "This session has ended (signed out everywhere, or the password changed).",
+                code="token_revoked",
+            )
         return user
 
 
 class LoginBackend(ModelBackend):
-    """Sign-in for the Django admin's login form: the API's rules and throttles.
-
-    A session also ends when its user may no longer sign in.
-    """
+    """Sign-in for the Django admin and the browsable API: the API's rules and
+    throttles. A session ends when its user may no longer sign in, or when the
+    user signs out everywhere (``User.get_session_auth_hash``)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
@@ -42,3 +59,7 @@ class LoginBackend(ModelBackend):
 
     def user_can_authenticate(self, user):
         return user.can_sign_in
+
+    def get_user(self, user_id):
+        user = user_with_generation(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

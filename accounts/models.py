@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 
 from socrates.db.models import (
@@ -100,9 +101,10 @@ class User(AbstractBaseUser, TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["email"], name="uq_users_email"),
             models.UniqueConstraint(fields=["username"], name="uq_users_username"),
-            # Emails are unique whatever their case; also serves login by
-            # email, which Django's ``email__iexact`` writes as UPPER(email).
+            # E-mails and usernames are unique whatever their case; these also
+            # serve login, which Django's ``__iexact`` writes as UPPER(column).
             models.UniqueConstraint(Upper("email"), name="uq_users_email_ci"),
+            models.UniqueConstraint(Upper("username"), name="uq_users_username_ci"),
             closed_set_check("users", "role", UserRole),
             closed_set_check("users", "status", UserStatus),
         ]
@@ -110,6 +112,17 @@ class User(AbstractBaseUser, TimestampedModel):
 
     def __str__(self):
         return self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's, with the sign-in generation mixed in: sessions end with
+        # it, as tokens do. (Overridden below the public method so that
+        # SECRET_KEY_FALLBACKS keep working.)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{token_generation_of(self)}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def can_sign_in(self) -> bool:
@@ -167,6 +180,35 @@ class User(AbstractBaseUser, TimestampedModel):
             )
             or self.is_superuser
         )
+
+
+class TokenGeneration(models.Model):
+    """How many times all of a user's sign-ins have been ended.
+
+    Every token and session carries the generation it was issued in; bumping
+    it (log out everywhere, suspension, password change, token reuse) ends
+    them all at once, checked in the same query that loads the user.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="token_generation"
+    )
+    generation = models.IntegerField(**defaults(0))
+
+    class Meta:
+        db_table = "user_token_generations"
+
+    def __str__(self):
+        return f"{self.user_id}: generation {self.generation}"
+
+
+def token_generation_of(user: User) -> int:
+    """The user's current generation (0 until first bumped); select_related
+    ``token_generation`` to read it without a query."""
+    try:
+        return user.token_generation.generation
+    except TokenGeneration.DoesNotExist:
+        return 0
 
 
 class RefreshTokenQuerySet(models.QuerySet):
@@ -240,8 +282,15 @@ DJANGO_ADMIN_PERMISSIONS = {
 }
 
 
+ROLE_NAME_RULE = "lower-case letters, digits and underscores"
+
+
 class AdminRole(TimestampedModel):
-    name = models.CharField(max_length=100)
+    # Names appear in URLs (revoking a grant) and must not hide look-alikes.
+    name = models.CharField(
+        max_length=100,
+        validators=[RegexValidator(r"^[a-z0-9_]+$", f"Use only {ROLE_NAME_RULE}.")],
+    )
     description = models.TextField(null=True, blank=True)
     permissions = varchar_array(choices=AdminPermission.choices, null=False, blank=True)
     is_system_role = models.BooleanField(**defaults(False))
@@ -251,6 +300,8 @@ class AdminRole(TimestampedModel):
         required_db_features = UNBOUNDED_VARCHAR
         constraints = [
             models.UniqueConstraint(fields=["name"], name="uq_admin_roles_name"),
+            # Legacy names predate the rule above; none may differ only in case.
+            models.UniqueConstraint(Upper("name"), name="uq_admin_roles_name_ci"),
         ]
         indexes = indexes_on("is_system_role")
 

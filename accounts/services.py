@@ -5,15 +5,23 @@ admin call these functions; none of them touches a request beyond the
 ``AuditContext`` it is given.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
+import base64
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import F, ProtectedError
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
+from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import (
@@ -22,9 +30,12 @@ from accounts.models import (
     AdminUser,
     AuditAction,
     RefreshToken,
+    TokenGeneration,
     User,
     UserStatus,
+    token_generation_of,
 )
+from accounts.selectors import find_user_by_login
 from socrates.api.clients import client_ip
 from socrates.databases import AUTH
 from socrates.errors import Conflict, NotAllowed, NotFound, Unauthenticated
@@ -46,25 +57,24 @@ AUDITED_ROLE_FIELDS = ("name", "description", "permissions")
 SELF_LOCKOUT_FIELDS = frozenset({"status", "is_active", "role"})
 
 
+logger = logging.getLogger(__name__)
+
 # Credentials ---------------------------------------------------------------
 
 
-def find_user_by_login(login: str) -> User | None:
-    """Login names are an e-mail (any case) or a username (exact)."""
-    lookup = {"email__iexact": login} if "@" in login else {"username": login}
-    return User.objects.filter(**lookup).first()
-
-
 def authenticate(login: str, password: str) -> User:
+    """Every sign-in (API, Django admin, browsable API) is decided, and logged, here."""
     user = find_user_by_login(login)
     if user is None:
         # Hash anyway, so that response time doesn't tell which logins exist.
         User().set_password(password)
-        raise Unauthenticated("Invalid login or password.", code="invalid_credentials")
-    if not user.check_password(password):
+    if user is None or not user.check_password(password):
+        logger.info("sign-in refused: invalid credentials")
         raise Unauthenticated("Invalid login or password.", code="invalid_credentials")
     if not user.can_sign_in:
+        logger.info("sign-in refused: user %s is %s", user.pk, user.status)
         raise NotAllowed(f"This account is {user.status}.", code="account_disabled")
+    logger.info("signed in: user %s", user.pk)
     return user
 
 
@@ -84,7 +94,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     with transaction.atomic(using=AUTH):
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
-        revoke_all_refresh_tokens(user)
+        sign_out_everywhere(user)
 
 
 def delete_own_account(user: User, password: str) -> None:
@@ -105,7 +115,9 @@ def _delete_user(user: User) -> None:
         ) from None
 
 
-# Refresh tokens --------------------------------------------------------------
+# Refresh tokens and sign-in generations ------------------------------------
+
+GENERATION_CLAIM = "gen"
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,8 @@ class TokenPair:
 
 def issue_tokens(user: User) -> TokenPair:
     refresh = JWTRefreshToken.for_user(user)
+    # Copied into the access token: both die when the generation moves on.
+    refresh[GENERATION_CLAIM] = _current_generation(user)
     access = refresh.access_token
     refresh_expires_at = datetime_from_epoch(refresh["exp"])
     RefreshToken.objects.create(
@@ -131,11 +145,25 @@ def issue_tokens(user: User) -> TokenPair:
     )
 
 
+def _current_generation(user: User) -> int:
+    return (
+        TokenGeneration.objects.filter(user=user).values_list("generation", flat=True).first() or 0
+    )
+
+
+def is_current_generation(token: Token, user: User) -> bool:
+    """Whether a token was issued in the user's current sign-in generation
+    (``user`` loaded by ``user_with_generation``)."""
+    return token.get(GENERATION_CLAIM, 0) == token_generation_of(user)
+
+
 def rotate_refresh_token(token: str) -> TokenPair:
     """Exchange a live refresh token for a new pair, revoking it.
 
     A revoked token presented again means it leaked (or a client replays it):
-    every live refresh token of its user is revoked.
+    every sign-in of its user ends. Within the reuse interval after its
+    rotation it instead gets the same successor, so that two tabs refreshing
+    at once are not taken for an attack.
     """
     _verify_signature(token)
     with transaction.atomic(using=AUTH):
@@ -147,13 +175,20 @@ def rotate_refresh_token(token: str) -> TokenPair:
         )
         if record is None:
             raise Unauthenticated("Unknown refresh token.", code="token_not_valid")
-        reused = record.is_revoked
-        if reused:
-            revoke_all_refresh_tokens(record.user)
+        if record.is_revoked:
+            successor = _recent_successor(token, record)
+            if successor is not None:
+                return successor
+            sign_out_everywhere(record.user)
+            reused = True
         elif record.user.can_sign_in:
             record.is_revoked, record.revoked_at = True, timezone.now()
             record.save(update_fields=["is_revoked", "revoked_at", "updated_at"])
-            return issue_tokens(record.user)
+            successor = issue_tokens(record.user)
+            _remember_successor(token, successor)
+            return successor
+        else:
+            reused = False
     # Raised outside the transaction, so that the reuse revocation is kept.
     if reused:
         raise Unauthenticated(
@@ -164,6 +199,50 @@ def rotate_refresh_token(token: str) -> TokenPair:
     raise NotAllowed(f"This account is {record.user.status}.", code="account_disabled")
 
 
+# The successor waits in the (shared) cache for the reuse interval, encrypted
+# with a key derived from the old token, which the server never stores: only
+# a holder of the old token can read it.
+def _successor_key(token: str) -> str:
+    return f"refresh-successor:{RefreshToken.digest(token)}"
+
+
+def _successor_cipher(token: str) -> Fernet:
+    key = hashlib.sha256(b"refresh-successor\x00" + token.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _remember_successor(token: str, successor: TokenPair) -> None:
+    interval = settings.REFRESH_REUSE_INTERVAL_SECONDS
+    if interval <= 0:
+        return
+    plain = json.dumps(asdict(successor), default=datetime.isoformat).encode()
+    cache.set(_successor_key(token), _successor_cipher(token).encrypt(plain), timeout=interval)
+
+
+def _recent_successor(token: str, record: RefreshToken) -> TokenPair | None:
+    interval = timedelta(seconds=settings.REFRESH_REUSE_INTERVAL_SECONDS)
+    if record.revoked_at is None or timezone.now() - record.revoked_at > interval:
+        return None
+    sealed = cache.get(_successor_key(token))
+    if sealed is None:
+        return None
+    try:
+        fields = json.loads(_successor_cipher(token).decrypt(sealed))
+    except InvalidToken:
+        return None
+    successor = TokenPair(
+        access=fields["access"],
+        refresh=fields["refresh"],
+        access_expires_at=datetime.fromisoformat(fields["access_expires_at"]),
+        refresh_expires_at=datetime.fromisoformat(fields["refresh_expires_at"]),
+    )
+    # Not if the user has since signed out (everywhere, or that successor).
+    live = RefreshToken.objects.filter(
+        token=RefreshToken.digest(successor.refresh), is_revoked=False
+    )
+    return successor if live.exists() else None
+
+
 def revoke_refresh_token(token: str) -> None:
     """Log out: revoke one refresh token (revoking it twice is harmless)."""
     revoked = RefreshToken.objects.filter(token=RefreshToken.digest(token))
@@ -172,12 +251,17 @@ def revoke_refresh_token(token: str) -> None:
     revoked.revoke()
 
 
-def revoke_all_refresh_tokens(user: User) -> int:
+def sign_out_everywhere(user: User) -> None:
+    """End every sign-in of the user at once: refresh tokens, access tokens
+    and sessions (log out everywhere, suspension, password change, reuse)."""
     with transaction.atomic(using=AUTH):
         # Rotation locks the same user row (select_related with FOR UPDATE), so
         # no refresh can slip a new token past this revocation.
         User.objects.select_for_update().filter(pk=user.pk).exists()
-        return RefreshToken.objects.filter(user=user).revoke()
+        RefreshToken.objects.filter(user=user).revoke()
+        bumped = TokenGeneration.objects.filter(user=user).update(generation=F("generation") + 1)
+        if not bumped:
+            TokenGeneration.objects.create(user=user, generation=1)
 
 
 def purge_expired_refresh_tokens(now: datetime | None = None) -> int:
@@ -257,7 +341,7 @@ def update_user(context: AuditContext, user: User, *, reason: str = "", **change
     with transaction.atomic(using=AUTH):
         user.save(update_fields=[*changes, "updated_at"])
         if not user.can_sign_in:
-            revoke_all_refresh_tokens(user)
+            sign_out_everywhere(user)
         context.record(
             _user_change_action(before, after),
             "user",

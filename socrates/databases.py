@@ -18,9 +18,13 @@ APP_DATABASES: dict[str, tuple[str, ...]] = {
 
 DATABASE_ALIASES = tuple(APP_DATABASES)
 
+# Django's database cache (the throttle counters) belongs to no app; its table
+# lives beside the users, where the accounts migrations create it.
+CACHE_APP_LABEL = "django_cache"
+
 _DATABASE_OF_APP = {
     app_label: alias for alias, app_labels in APP_DATABASES.items() for app_label in app_labels
-}
+} | {CACHE_APP_LABEL: AUTH}
 
 
 def database_for_app(app_label: str) -> str | None:

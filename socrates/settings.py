@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "specs",
     "collaboration",
@@ -44,16 +45,21 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response and log line carries the request id.
+    "socrates.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "socrates.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "socrates.urls"
+CSRF_FAILURE_VIEW = "socrates.api.errors.csrf_failure"
 WSGI_APPLICATION = "socrates.wsgi.application"
 
 TEMPLATES = [
@@ -111,6 +117,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.authentication.LoginBackend"]
+# The browsable API's sign-in page (/api-auth/login/) leads to its root.
+LOGIN_REDIRECT_URL = "/api/v1/"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -142,13 +150,19 @@ SIMPLE_JWT = {
     # recorded in the refresh_tokens table.
     "ROTATE_REFRESH_TOKENS": False,
     "UPDATE_LAST_LOGIN": False,
-    # Access tokens carry a digest of the password hash: a password change
-    # ends them at once instead of at expiry.
+    # Access tokens carry a digest of the password hash, so a password changed
+    # by any means ends them; sign-in generations (accounts.TokenGeneration)
+    # end them on logout-all and suspension.
     "CHECK_REVOKE_TOKEN": True,
 }
+# A refresh token presented again this soon after its rotation gets the same
+# successor (two tabs refreshing at once); later, it counts as reuse.
+REFRESH_REUSE_INTERVAL_SECONDS = env.int("REFRESH_REUSE_INTERVAL_SECONDS", default=5)
 
 
 # API ------------------------------------------------------------------------
+
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -159,22 +173,30 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "socrates.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "socrates.api.filters.FilterBackend",
+        "socrates.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "socrates.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "socrates.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "socrates.api.exceptions.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "socrates.api.negotiation.ContentNegotiation",
     # How many reverse proxies stand in front of the app. 0 (the default)
     # ignores X-Forwarded-For, which any client can forge; with N proxies the
     # client is the Nth address from the right. Used for throttles and audit.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
     # Password guessing is slow: per client address, and per login name.
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("THROTTLE_LOGIN_RATE", default="10/min"),
         "login_name": env.str("THROTTLE_LOGIN_NAME_RATE", default="5/min"),
         "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),
         "refresh": env.str("THROTTLE_REFRESH_RATE", default="30/min"),
+        "password_check": env.str("THROTTLE_PASSWORD_CHECK_RATE", default="10/min"),
+        "password_check_user": env.str("THROTTLE_PASSWORD_CHECK_USER_RATE", default="5/min"),
     },
 }
 
@@ -182,12 +204,72 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Socrates API",
     "DESCRIPTION": "Turn an idea into a software specification through guided questions.",
     "VERSION": "1.0.0",
+    # Swagger UI and Redoc from the project's own static files: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 
-# Throttle counters live in the cache. The default is per process; several
-# server processes need a shared one, e.g. CACHE_URL=filecache:///var/tmp/socrates.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttle counters (and the reuse interval's successors) live in the cache,
+# which every server process must share: by default Django's database cache
+# in auth, whose table the accounts migrations create. CACHE_URL overrides it,
+# e.g. redis://127.0.0.1:6379/0 in production.
+CACHE_TABLE = "django_cache"
+CACHES = {
+    "default": env.cache_url("CACHE_URL")
+    if env.str("CACHE_URL", default="")
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": CACHE_TABLE,
+        # Culling must not forget live throttle counters under a flood of
+        # distinct keys (Django's default keeps only 300 entries).
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    }
+}
+
+
+# Logging --------------------------------------------------------------------
+
+# Every 5xx with its traceback, every 4xx at INFO, each line with the request
+# id; one JSON object per line with LOG_FORMAT=json. Secrets are scrubbed.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request": {"()": "socrates.logs.RequestContextFilter"},
+        "scrub": {"()": "socrates.logs.SecretScrubbingFilter"},
+    },
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s "
+            "[%(request_id)s %(method)s %(path)s] %(message)s",
+        },
+        "json": {
+            "()": "socrates.logs.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s "
+            "%(request_id)s %(method)s %(path)s %(message)s",
+        },
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request", "scrub"],
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django logs 4xx at WARNING; socrates.middleware logs them at INFO,
+        # so django.request keeps only the 5xx with their tracebacks.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        # A bad Host header is the client's error (a JSON 400), not the server's.
+        "django.security.DisallowedHost": {"level": "CRITICAL"},
+    },
+}
 
 
 # Internationalisation, static files -----------------------------------------
@@ -198,4 +280,34 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Served by WhiteNoise from the app itself: compressed, with hashed names
+    # cached for ever. Needs `collectstatic`, so development reads the apps'
+    # folders directly.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# In development WhiteNoise reads the apps' folders on each request.
+WHITENOISE_AUTOREFRESH = DEBUG
+
+
+# Production: HTTPS ----------------------------------------------------------
+
+# On by default when DEBUG is off (`manage.py check --deploy` is clean then);
+# HTTPS=false serves plain HTTP, e.g. a test server on 127.0.0.1.
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind NUM_PROXIES trusted proxies, they tell whether the client used HTTPS.
+if NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -1,13 +1,19 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api.urls import admin_urlpatterns, auth_urlpatterns
+from socrates.api.errors import api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/auth/", include(auth_urlpatterns)),
-    path("api/v1/admin/", include(admin_urlpatterns)),
+    path("api/v1/", include("socrates.api.urls")),
+    # Sign-in and sign-out pages of the browsable API, for every user.
+    path("api-auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Last: anything else under /api/ is a JSON 404, never an HTML page.
+    re_path(r"^api/", api_not_found),
 ]
+
+handler400 = "socrates.api.errors.bad_request"
+handler500 = "socrates.api.errors.server_error"

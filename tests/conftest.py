@@ -3,19 +3,16 @@
 Tests that touch a database name it: ``pytest.mark.django_db(databases=[...])``
 with ``"auth"`` and/or ``"specs"``. A test that forgets fails loudly, because
 the ``default`` alias is Django's dummy backend.
+
+
+Throttle counters live in Django's database cache, in ``auth``: each test's
+transaction rolls them back, so every test starts with none.
 """
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    # Throttle counters live in the cache; each test starts with none.
-    cache.clear()
 
 
 @pytest.fixture

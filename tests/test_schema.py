@@ -42,6 +42,10 @@ DJANGO_TABLES = {
         "auth_group_permissions",
         "django_admin_log",
         "django_session",
+        # Django's database cache (throttle counters), and the sign-in
+        # generations of users; both this project's own bookkeeping.
+        "django_cache",
+        "user_token_generations",
     },
     "specs": {"django_migrations"},
 }
@@ -62,6 +66,16 @@ DOCUMENTED_INDEX_ADDITIONS = {
         "users",
         "emails are unique whatever their case; login by email (email__iexact is UPPER(email))",
         r"CREATE UNIQUE INDEX .* USING btree \(upper\(\(email\)::text\)\)",
+    ),
+    "uq_users_username_ci": Addition(
+        "users",
+        "usernames are unique ignoring case; login by username (username__iexact)",
+        r"CREATE UNIQUE INDEX .* USING btree \(upper\(\(username\)::text\)\)",
+    ),
+    "uq_admin_roles_name_ci": Addition(
+        "admin_roles",
+        "role names are unique ignoring case (no look-alike of super_admin)",
+        r"CREATE UNIQUE INDEX .* USING btree \(upper\(\(name\)::text\)\)",
     ),
     "uq_specifications_current_key": Addition(
         "specifications",

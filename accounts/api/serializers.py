@@ -29,6 +29,9 @@ class ProfileSerializer(serializers.ModelSerializer):
     def validate_email(self, value):
         return _unique_email(value, self.instance)
 
+    def validate_username(self, value):
+        return _unique_ignoring_case("username", value, self.instance)
+
     def update(self, instance, validated_data):
         if "email" in validated_data and validated_data["email"] != instance.email:
             # A new address has not been verified.
@@ -37,12 +40,15 @@ class ProfileSerializer(serializers.ModelSerializer):
 
 
 def _unique_email(value: str, instance: User | None) -> str:
-    value = User.objects.normalize_email(value)
-    clashes = User.objects.filter(email__iexact=value)
+    return _unique_ignoring_case("email", User.objects.normalize_email(value), instance)
+
+
+def _unique_ignoring_case(field: str, value: str, instance: User | None) -> str:
+    clashes = User.objects.filter(**{f"{field}__iexact": value})
     if instance is not None:
         clashes = clashes.exclude(pk=instance.pk)
     if clashes.exists():
-        raise serializers.ValidationError("A user with this email already exists.")
+        raise serializers.ValidationError(f"A user with this {field} already exists.")
     return value
 
 
@@ -57,6 +63,9 @@ class RegisterSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value):
         return _unique_email(value, None)
+
+    def validate_username(self, value):
+        return _unique_ignoring_case("username", value, None)
 
     def validate(self, attrs):
         candidate = User(**{key: value for key, value in attrs.items() if key != "password"})

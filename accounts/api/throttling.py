@@ -23,6 +23,30 @@ class LoginNameThrottle(SimpleRateThrottle):
 LOGIN_THROTTLES = (ScopedRateThrottle, LoginNameThrottle)
 
 
+class PasswordCheckAddressThrottle(SimpleRateThrottle):
+    """Password checks of signed-in users (change password, delete account), per address."""
+
+    scope = "password_check"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PasswordCheckUserThrottle(SimpleRateThrottle):
+    """The same per account, so that a stolen access token can't guess the
+    password from many addresses."""
+
+    scope = "password_check_user"
+
+    def get_cache_key(self, request, view):
+        if not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+PASSWORD_CHECK_THROTTLES = (PasswordCheckAddressThrottle, PasswordCheckUserThrottle)
+
+
 class LoginAttempt:
     """What the throttles need to know of a login attempt outside DRF views."""
 

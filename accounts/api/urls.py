@@ -1,7 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views
+
+app_name = "accounts"
 
 auth_urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="auth-register"),
@@ -18,4 +20,23 @@ admin_router = DefaultRouter()
 admin_router.register("users", views.AdminUserViewSet, basename="admin-user")
 admin_router.register("roles", views.AdminRoleViewSet, basename="admin-role")
 admin_router.register("audit-logs", views.AuditLogViewSet, basename="admin-audit-log")
-admin_urlpatterns = admin_router.urls
+
+urlpatterns = [
+    path("auth/", include(auth_urlpatterns)),
+    path("admin/", include(admin_router.urls)),
+]
+
+# Entries of the API root (socrates.api.urls).
+root_links = {
+    "auth/register": "accounts:auth-register",
+    "auth/login": "accounts:auth-login",
+    "auth/refresh": "accounts:auth-refresh",
+    "auth/logout": "accounts:auth-logout",
+    "auth/logout-all": "accounts:auth-logout-all",
+    "auth/me": "accounts:auth-me",
+    "auth/change-password": "accounts:auth-change-password",
+    "auth/delete-account": "accounts:auth-delete-account",
+    "admin/users": "accounts:admin-user-list",
+    "admin/roles": "accounts:admin-role-list",
+    "admin/audit-logs": "accounts:admin-audit-log-list",
+}

@@ -25,7 +25,7 @@ from accounts.api.serializers import (
     RegisterSerializer,
     TokenPairSerializer,
 )
-from accounts.api.throttling import LOGIN_THROTTLES
+from accounts.api.throttling import LOGIN_THROTTLES, PASSWORD_CHECK_THROTTLES
 from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
 from socrates.errors import NotFound
 
@@ -92,7 +92,7 @@ class LogoutView(APIView):
 class LogoutAllView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
-        services.revoke_all_refresh_tokens(request.user)
+        services.sign_out_everywhere(request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -104,6 +104,8 @@ class MeView(generics.RetrieveUpdateAPIView):
 
 
 class ChangePasswordView(APIView):
+    throttle_classes = PASSWORD_CHECK_THROTTLES
+
     @extend_schema(request=ChangePasswordSerializer, responses={204: None})
     def post(self, request):
         data = validated(ChangePasswordSerializer, request)
@@ -112,6 +114,8 @@ class ChangePasswordView(APIView):
 
 
 class DeleteAccountView(APIView):
+    throttle_classes = PASSWORD_CHECK_THROTTLES
+
     @extend_schema(request=PasswordConfirmationSerializer, responses={204: None})
     def post(self, request):
         data = validated(PasswordConfirmationSerializer, request)

@@ -5,30 +5,27 @@ add ``fields``, mapping each offending field to its messages, so that a client
 always learns which field to fix.
 """
 
-import logging
-
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from socrates.api.errors import database_unavailable_response
 from socrates.db import errors
 from socrates.errors import DomainError
 
-logger = logging.getLogger(__name__)
-
-DATABASE_RETRY_AFTER_SECONDS = 30
+# Errors are JSON (or the browsable API's page), whatever the endpoint's own
+# formats: the schema endpoint would otherwise answer its errors in YAML.
+ERROR_FORMATS = {"json", "api"}
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, (OperationalError, InterfaceError)) and _is_unavailable(exc):
-        logger.error("database unavailable: %s", errors.describe(exc).summary)
-        return Response(
-            {"detail": "The service is temporarily unavailable.", "code": "unavailable"},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        )
+    if "request" in context:
+        _render_errors_as_json(context["request"])
+    if isinstance(exc, (OperationalError, InterfaceError)) and errors.is_unavailable(exc):
+        return database_unavailable_response(exc)
     if isinstance(exc, IntegrityError):
         # A concurrent request won a race for a unique value (validation ran
         # before it committed): the state changed under this request.
@@ -54,12 +51,16 @@ def exception_handler(exc, context):
         response.data = _validation_body(exc.detail)
     elif isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
-        response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+        # simplejwt puts its own code beside the detail.
+        code = response.data.get("code") or getattr(detail, "code", "error")
+        response.data = {"detail": str(detail), "code": str(code)}
     return response
 
 
-def _is_unavailable(exc: DatabaseError) -> bool:
-    return errors.describe(exc).kind == errors.UNREACHABLE or isinstance(exc, InterfaceError)
+def _render_errors_as_json(request) -> None:
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or renderer.format not in ERROR_FORMATS:
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
 
 
 def _validation_body(detail) -> dict:

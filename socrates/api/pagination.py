@@ -1,7 +1,44 @@
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+from socrates.api.validation import BIGINT_RANGE
+
+
+def positive_int_param(request, name: str, default: int, maximum: int) -> int:
+    """A whole number from 1 to ``maximum``, or a 400 naming the parameter."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ValidationError({name: [f"A whole number from 1 to {maximum}."]})
+    return int(raw)
 
 
 class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = 100
+    # Beyond any real page, but an integer PostgreSQL's OFFSET accepts.
+    max_page = BIGINT_RANGE[1] // max_page_size
+
+    def get_page_size(self, request):
+        return positive_int_param(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
+
+    def get_page_number(self, request, paginator):
+        return positive_int_param(request, self.page_query_param, 1, self.max_page)
+
+    def get_schema_operation_parameters(self, view):
+        bounds = {
+            self.page_query_param: {"minimum": 1, "maximum": self.max_page},
+            self.page_size_query_param: {
+                "minimum": 1,
+                "maximum": self.max_page_size,
+                "default": self.page_size,
+            },
+        }
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(bounds[parameter["name"]])
+        return parameters

@@ -8,6 +8,7 @@ contains the password; callers add the masked URL (``masked_url``).
 from dataclasses import dataclass
 
 import psycopg2.errorcodes
+from django.db import InterfaceError
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,15 @@ _MESSAGE_MARKERS = (
     ("timeout expired", UNREACHABLE, "connection timed out"),
     ("could not translate host name", UNREACHABLE, "unknown host"),
 )
+
+
+# What a client told "the database is down" should wait before trying again.
+RETRY_AFTER_SECONDS = 30
+
+
+def is_unavailable(error: Exception) -> bool:
+    """Whether a database error means the server can't be reached (a 503)."""
+    return isinstance(error, InterfaceError) or describe(error).kind == UNREACHABLE
 
 
 def describe(error: Exception) -> DatabaseProblem:

@@ -9,6 +9,7 @@ import time_machine
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.models import AdminAuditLog, AdminUser, RefreshToken, User, UserStatus
 from tests.accounts.factories import PASSWORD, UserFactory, admin_with
@@ -18,6 +19,11 @@ pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 ACCESS_LIFETIME = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
 REFRESH_LIFETIME = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
 NEW_PASSWORD = "Another-Long-Secret-7"
+REUSE_INTERVAL = timedelta(seconds=settings.REFRESH_REUSE_INTERVAL_SECONDS)
+
+
+def after_the_reuse_interval():
+    return time_machine.travel(timezone.now() + REUSE_INTERVAL + timedelta(seconds=1))
 
 
 def login(api, login_name, password=PASSWORD, **extra):
@@ -173,7 +179,8 @@ def test_a_revoked_refresh_token_used_again_revokes_every_session(api):
     stolen = tokens_of(api, user)["refresh"]
     rotated = refresh(api, stolen).data["refresh"]
 
-    reuse = refresh(api, stolen)
+    with after_the_reuse_interval():
+        reuse = refresh(api, stolen)
 
     assert reuse.status_code == 401
     assert reuse.data["code"] == "token_revoked"
@@ -189,9 +196,48 @@ def test_reuse_detection_leaves_other_users_signed_in(api):
     stolen = tokens_of(api, victim)["refresh"]
     refresh(api, stolen)
 
-    refresh(api, stolen)
+    with after_the_reuse_interval():
+        refresh(api, stolen)
+        assert refresh(api, bystander_token).status_code == 200
 
-    assert refresh(api, bystander_token).status_code == 200
+
+def test_two_tabs_refreshing_at_once_get_the_same_successor(api):
+    user = UserFactory()
+    shared = tokens_of(api, user)["refresh"]
+
+    first, second = refresh(api, shared), refresh(api, shared)
+
+    assert first.status_code == second.status_code == 200
+    assert first.data["refresh"] == second.data["refresh"]
+    assert me(api, second.data["access"]).status_code == 200
+    assert refresh(api, second.data["refresh"]).status_code == 200
+    # Only the successor was issued: the second answer revoked nothing.
+    assert RefreshToken.objects.filter(user=user).count() == 3
+
+
+def test_within_the_reuse_interval_a_signed_out_successor_is_not_handed_out(api):
+    user = UserFactory()
+    shared = tokens_of(api, user)["refresh"]
+    successor = refresh(api, shared).data
+    api.post("/api/v1/auth/logout/", {"refresh": successor["refresh"]})
+
+    response = refresh(api, shared)
+
+    assert response.status_code == 401
+    assert response.data["code"] == "token_revoked"
+
+
+def test_no_successor_is_stored_in_the_clear(api):
+    from django.db import connections
+
+    successor = refresh(api, tokens_of(api, UserFactory())["refresh"]).data
+
+    with connections["auth"].cursor() as cursor:
+        cursor.execute("SELECT value FROM django_cache")
+        stored = " ".join(value for (value,) in cursor.fetchall())
+    assert stored
+    assert successor["refresh"] not in stored
+    assert successor["refresh"].split(".")[1] not in stored
 
 
 @pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c"])
@@ -242,6 +288,40 @@ def test_logout_all_revokes_every_refresh_token_of_the_user_only(api):
     assert response.status_code == 204
     assert all(refresh(api, s["refresh"]).status_code == 401 for s in sessions)
     assert refresh(api, other_session["refresh"]).status_code == 200
+
+
+def test_logout_all_ends_live_access_tokens_at_once(api):
+    user, other = UserFactory(), UserFactory()
+    sessions = [tokens_of(api, user) for _ in range(2)]
+    other_session = tokens_of(api, other)
+
+    api.post("/api/v1/auth/logout-all/", HTTP_AUTHORIZATION=f"Bearer {sessions[0]['access']}")
+
+    for session in sessions:
+        response = me(api, session["access"])
+        assert response.status_code == 401
+        assert response.data["code"] == "token_revoked"
+    assert me(api, other_session["access"]).status_code == 200
+    assert me(api, tokens_of(api, user)["access"]).status_code == 200
+
+
+def test_suspension_ends_live_access_tokens_even_after_reactivation(api):
+    user = UserFactory()
+    session = tokens_of(api, user)
+    admin = admin_with("users_suspend")
+    admin_api = APIClient()
+    admin_api.force_authenticate(admin)
+    admin_api.post(f"/api/v1/admin/users/{user.pk}/suspend/")
+    admin_api.post(f"/api/v1/admin/users/{user.pk}/activate/")
+
+    assert me(api, session["access"]).data["code"] == "token_revoked"
+
+
+def test_the_access_check_is_one_query(api, django_assert_num_queries):
+    access = tokens_of(api, UserFactory())["access"]
+
+    with django_assert_num_queries(1, using="auth"):
+        assert me(api, access).status_code == 200
 
 
 # Users who stop being active ----------------------------------------------------------
@@ -472,6 +552,47 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(api):
     ]
 
     assert statuses[-1] == 429
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("change-password", "current_password"), ("delete-account", "password")],
+)
+def test_password_checks_with_a_stolen_token_are_throttled_per_user(client_for, path, field):
+    user = UserFactory()
+    body = {field: "guess", "new_password": NEW_PASSWORD}
+
+    statuses = [
+        client_for(user).post(f"/api/v1/auth/{path}/", body, REMOTE_ADDR=f"10.0.0.{n}")
+        for n in range(6)
+    ]
+
+    assert [response.status_code for response in statuses] == [401] * 5 + [429]
+    assert int(statuses[-1]["Retry-After"]) > 0
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_password_checks_are_throttled_per_address(client_for):
+    statuses = [
+        client_for(UserFactory()).post("/api/v1/auth/delete-account/", {"password": "guess"})
+        for _ in range(11)
+    ]
+
+    assert [response.status_code for response in statuses] == [401] * 10 + [429]
+
+
+def test_usernames_are_unique_ignoring_case_and_log_in_in_any_case(api):
+    UserFactory(username="carol")
+
+    twin = api.post(
+        "/api/v1/auth/register/",
+        {"email": "c2@example.com", "username": "CAROL", "password": PASSWORD},
+    )
+
+    assert twin.status_code == 400
+    assert list(twin.data["fields"]) == ["username"]
+    assert login(api, "Carol").status_code == 200
 
 
 def test_the_admin_login_form_is_throttled_by_login_name(client):

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import IntegrityError, connections, transaction
 
-from accounts.models import User
+from accounts.models import AdminRole, User
 from collaboration.models import InvitationStatus, ProjectInvitation
 from rag.models import DocumentChunk
 from specs.models import Project, Specification
@@ -26,7 +26,10 @@ ROWS = 300
 
 @pytest.fixture(autouse=True)
 def analysed_rows():
-    User.objects.bulk_create(User(email=f"user{n}@example.com") for n in range(ROWS))
+    User.objects.bulk_create(
+        User(email=f"user{n}@example.com", username=f"user{n}") for n in range(ROWS)
+    )
+    AdminRole.objects.bulk_create(AdminRole(name=f"role{n}") for n in range(ROWS))
     project = Project.objects.create(
         id=PROJECT_ID, name="p", user_id=USER_ID, creator_id=USER_ID, owner_id=USER_ID
     )
@@ -46,7 +49,7 @@ def analysed_rows():
         for n in range(ROWS)
     )
     for alias, tables in (
-        ("auth", ["users"]),
+        ("auth", ["users", "admin_roles"]),
         ("specs", ["specifications", "project_invitations", "document_chunks"]),
     ):
         with connections[alias].cursor() as cursor:
@@ -56,6 +59,8 @@ def analysed_rows():
 
 ADDED_INDEXES = {
     "uq_users_email_ci": lambda: User.objects.filter(email__iexact="Ada@Example.com"),
+    "uq_users_username_ci": lambda: User.objects.filter(username__iexact="Ada"),
+    "uq_admin_roles_name_ci": lambda: AdminRole.objects.filter(name__iexact="Super_Admin"),
     "uq_specifications_current_key": lambda: Specification.objects.filter(
         project_id=PROJECT_ID, key="database", is_current=True
     ),
@@ -99,3 +104,16 @@ def test_a_second_pending_invitation_by_email_in_another_case_is_refused():
         ProjectInvitation.objects.create(
             project_id=PROJECT_ID, invited_by_id=USER_ID, invited_email="P1@Example.COM"
         )
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value", "index"),
+    [
+        (User, "username", "USER1", "uq_users_username_ci"),
+        (AdminRole, "name", "ROLE1", "uq_admin_roles_name_ci"),
+    ],
+)
+def test_a_name_differing_only_in_case_is_refused_by_the_database(model, field, value, index):
+    extra = {"email": "twin@example.com"} if model is User else {}
+    with pytest.raises(IntegrityError, match=index):
+        model.objects.create(**{field: value}, **extra)

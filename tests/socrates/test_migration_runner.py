@@ -22,6 +22,7 @@ from tests.postgres import (
     scratch_pair,
     subprocess_env,
 )
+from tests.test_schema import DJANGO_TABLES
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
@@ -37,10 +38,7 @@ SPECS_TABLES = {
     "notification_preferences", "subscriptions", "invoices", "api_keys",
     "llm_usage_tracking", "knowledge_base_documents", "document_chunks",
 }  # fmt: skip
-DJANGO_AUTH_TABLES = {
-    "django_migrations", "django_content_type", "auth_permission", "auth_group",
-    "auth_group_permissions", "django_admin_log", "django_session",
-}  # fmt: skip
+DJANGO_AUTH_TABLES = DJANGO_TABLES["auth"]
 
 
 @pytest.fixture

@@ -1,0 +1,67 @@
+"""JSON answers for everything under /api/ that DRF does not answer itself:
+unknown routes, a bad Host header, unhandled exceptions, a database that is down."""
+
+import logging
+
+from django.http import JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
+
+from socrates.db import errors
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def error_response(status: int, detail: str, code: str, **extra) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code, **extra}, status=status)
+
+
+def database_unavailable_response(exception: Exception) -> JsonResponse:
+    logger.error("database unavailable: %s", errors.describe(exception).summary)
+    response = error_response(503, "The service is temporarily unavailable.", "unavailable")
+    response["Retry-After"] = str(errors.RETRY_AFTER_SECONDS)
+    return response
+
+
+@csrf_exempt
+def api_not_found(request, unmatched_path=""):
+    """The last route under /api/: no HTML page, and a hint for a missing slash."""
+    detail = f"No API endpoint at {request.path}."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:
+            detail += f" Did you mean {request.path}/ (with the trailing slash)?"
+    return error_response(404, detail, "not_found")
+
+
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    if is_api_request(request):
+        return error_response(400, "Bad request.", "bad_request")
+    return defaults.bad_request(request, exception, template_name)
+
+
+def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    if is_api_request(request):
+        return error_response(
+            500,
+            "A server error occurred; it has been logged.",
+            "server_error",
+            request_id=getattr(request, "request_id", None),
+        )
+    return defaults.server_error(request, template_name)
+
+
+def csrf_failure(request, reason=""):
+    if is_api_request(request):
+        return error_response(403, f"CSRF check failed: {reason}", "csrf_failed")
+    return csrf.csrf_failure(request, reason)

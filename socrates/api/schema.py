@@ -1,0 +1,71 @@
+"""The OpenAPI description every view shares: each operation lists the errors
+it can answer, all in the one error format (socrates.api.exceptions)."""
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import permissions, serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="One sentence saying what went wrong.")
+    code = serializers.CharField(help_text="A stable, machine-readable error code.")
+    fields = serializers.DictField(
+        required=False, help_text="For validation errors: each offending field's messages."
+    )
+    errors = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Errors of no single field."
+    )
+    request_id = serializers.CharField(
+        required=False, help_text="For server errors: the id to quote (also X-Request-ID)."
+    )
+
+    class Meta:
+        ref_name = "Error"
+
+
+ERRORS = {
+    400: "The input is invalid: `fields` names each offending field or parameter.",
+    401: "Not signed in, or the credentials or token are invalid.",
+    403: "Signed in, but not allowed to do this.",
+    404: "No such resource (or not visible to you).",
+    409: "Conflicts with the current state; nothing was changed.",
+    413: "The request body is too large.",
+    429: "Too many requests: retry after `Retry-After` seconds.",
+    503: "A database is unavailable: retry after `Retry-After` seconds.",
+}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for status in self._error_statuses():
+            error = OpenApiResponse(ErrorSerializer, description=ERRORS[status])
+            responses.setdefault(
+                str(status), self._get_response_for_code(error, str(status), ["application/json"])
+            )
+        return responses
+
+    def _error_statuses(self) -> list[int]:
+        statuses = [400, 503]
+        if not self._is_open_to_anyone() or self.view.authentication_classes:
+            statuses += [401, 403]
+        if self.method in BODY_METHODS:
+            # A login with wrong credentials, or an account that is disabled.
+            statuses += [401, 403, 409, 413]
+        elif self.method == "DELETE":
+            statuses.append(409)
+        if "{" in self.path or self._is_paginated_list():
+            statuses.append(404)
+        if self.view.get_throttles():
+            statuses.append(429)
+        return sorted(set(statuses))
+
+    def _is_open_to_anyone(self) -> bool:
+        return all(
+            isinstance(permission, permissions.AllowAny)
+            for permission in self.view.get_permissions()
+        )
+
+    def _is_paginated_list(self) -> bool:
+        return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
