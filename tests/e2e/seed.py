@@ -1,0 +1,48 @@
+"""Data for the browser tests, run by ``manage.py shell -c`` against the scratch databases.
+
+The accounts come from E2E_* environment variables (tests/e2e/conftest.py
+chooses them). Rows are written through the application's own managers and
+services, so they are rows the application could have written itself. The
+last line printed is JSON that the tests read: the admin's changelist URLs,
+taken from the admin registry so that a newly registered model is visited
+(and must be seeded here) without any test naming it.
+"""
+
+import json
+import os
+
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts import services
+from accounts.models import User
+from socrates.databases import AUTH
+
+super_admin = User.objects.db_manager(AUTH).create_superuser(
+    email=os.environ["E2E_ADMIN_EMAIL"],
+    password=os.environ["E2E_ADMIN_PASSWORD"],
+    username=os.environ["E2E_ADMIN_USERNAME"],
+)
+# Created as an admin would, so that the audit log has an entry to open.
+reader = services.create_user(
+    services.AuditContext(actor=super_admin, ip_address="127.0.0.1", user_agent="e2e seed"),
+    password=os.environ["E2E_READER_PASSWORD"],
+    email=os.environ["E2E_READER_EMAIL"],
+    username=os.environ["E2E_READER_USERNAME"],
+    name="Reader",
+)
+services.issue_tokens(reader)
+Group.objects.create(name="e2e reviewers")
+
+unseeded = [
+    model._meta.label for model in admin.site._registry if not model._default_manager.exists()
+]
+if unseeded:
+    raise SystemExit(f"tests/e2e/seed.py seeds no row of {', '.join(unseeded)}")
+
+changelists = sorted(
+    reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    for model in admin.site._registry
+)
+print(json.dumps({"admin_changelists": changelists}))

@@ -1,0 +1,67 @@
+"""Set-up for fuzzing the API from its OpenAPI schema (schemathesis).
+
+The requests go through ``socrates.wsgi.application`` in this thread, so they
+run inside pytest-django's test transactions. The personas are made once per
+operation and each case is rolled back (``isolated()`` in test_openapi.py):
+whatever a case does (delete the account, change the password, suspend
+someone), the next case starts from the same personas and data.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis.configuration import set_hypothesis_home_dir
+
+from accounts.models import User
+from accounts.services import issue_tokens
+from socrates.databases import AUTH
+from tests.accounts.factories import PASSWORD, UserFactory
+
+PERSONAS = ("user", "super_admin")
+
+# With no example database Hypothesis still writes caches under ./.hypothesis;
+# they go to the temporary directory instead, so the working tree stays clean.
+# Set on import, before the test module is collected and anything generated.
+set_hypothesis_home_dir(
+    os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    or Path(tempfile.gettempdir()) / "socrates-hypothesis"
+)
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connections():
+    # The real WSGI handler closes "old" connections at each request's start
+    # and end; inside the test transaction that would close the connection
+    # and lose the test's data. Django's test client skips this the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(params=PERSONAS)
+def persona(request) -> User:
+    if request.param == "super_admin":
+        return User.objects.db_manager(AUTH).create_superuser(
+            "root@example.com", PASSWORD, username="root"
+        )
+    return UserFactory()
+
+
+@pytest.fixture
+def as_persona(persona):
+    """Headers for one case, with an access token issued for it alone.
+
+    A fresh token each time, because a case may have ended the last one
+    (logout-all, change-password); the rollback brings the account back.
+    """
+
+    def headers() -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_tokens(persona).access}"}
+
+    return headers
