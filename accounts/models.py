@@ -282,6 +282,7 @@ DJANGO_ADMIN_PERMISSIONS = {
 }
 
 
+ROLE_NAME_PATTERN = r"[a-z0-9_]+"
 ROLE_NAME_RULE = "lower-case letters, digits and underscores"
 
 
@@ -289,7 +290,7 @@ class AdminRole(TimestampedModel):
     # Names appear in URLs (revoking a grant) and must not hide look-alikes.
     name = models.CharField(
         max_length=100,
-        validators=[RegexValidator(r"^[a-z0-9_]+$", f"Use only {ROLE_NAME_RULE}.")],
+        validators=[RegexValidator(f"^{ROLE_NAME_PATTERN}$", f"Use only {ROLE_NAME_RULE}.")],
     )
     description = models.TextField(null=True, blank=True)
     permissions = varchar_array(choices=AdminPermission.choices, null=False, blank=True)

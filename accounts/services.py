@@ -14,7 +14,11 @@ from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+    validate_password,
+)
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, ProtectedError
@@ -76,6 +80,19 @@ def authenticate(login: str, password: str) -> User:
         raise NotAllowed(f"This account is {user.status}.", code="account_disabled")
     logger.info("signed in: user %s", user.pk)
     return user
+
+
+PASSWORD_MIN_LENGTH = max(
+    (
+        validator.min_length
+        for validator in get_default_password_validators()
+        if isinstance(validator, MinimumLengthValidator)
+    ),
+    default=1,
+)
+# Hashing is deliberately slow: an unbounded password would be a cheap way to
+# make the server spend seconds on one request.
+PASSWORD_MAX_LENGTH = 4096
 
 
 def validate_new_password(password: str, user: User) -> None:

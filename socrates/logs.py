@@ -37,7 +37,8 @@ _SECRETS = (
     # JSON Web Tokens (access and refresh tokens).
     re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"),
     # Password hashes: Django's formats and the legacy bcrypt ones.
-    re.compile(r"(argon2|pbkdf2_sha256|pbkdf2_sha1|bcrypt_sha256|bcrypt)\$[^\s'\",]+"),
+    # (Argon2's parameters hold commas: m=…,t=…,p=….)
+    re.compile(r"(argon2|pbkdf2_sha256|pbkdf2_sha1|bcrypt_sha256|bcrypt)\$[^\s'\"]+"),
     re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}"),
     # SHA-256 digests, as stored for refresh tokens.
     re.compile(r"\b[0-9a-fA-F]{64}\b"),

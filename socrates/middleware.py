@@ -5,7 +5,7 @@ import re
 import time
 import uuid
 
-from django.db import DatabaseError
+from django.db import Error as DatabaseError
 from django.template.response import TemplateResponse
 
 from socrates.api.errors import database_unavailable_response, is_api_request
@@ -64,6 +64,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        # Django's InterfaceError (a lost connection) is no DatabaseError.
         if not (isinstance(exception, DatabaseError) and errors.is_unavailable(exception)):
             return None
         if is_api_request(request):

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from socrates.api.errors import api_not_found
+from socrates.api.errors import NOT_FOUND_URL_NAME, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,7 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Last: anything else under /api/ is a JSON 404, never an HTML page.
-    re_path(r"^api/", api_not_found),
+    re_path(r"^api/", api_not_found, name=NOT_FOUND_URL_NAME),
 ]
 
 handler400 = "socrates.api.errors.bad_request"

@@ -2,7 +2,22 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
-from accounts.services import validate_new_password
+from accounts.services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, validate_new_password
+
+
+class PasswordField(serializers.CharField):
+    """A password as typed: never trimmed, never echoed, bounded in length."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", PASSWORD_MAX_LENGTH)
+        super().__init__(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}, **kwargs
+        )
+
+
+def new_password_field() -> PasswordField:
+    # The minimum is also checked by Django's validators; here it reaches the schema.
+    return PasswordField(min_length=PASSWORD_MIN_LENGTH)
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -53,7 +68,7 @@ def _unique_ignoring_case(field: str, value: str, instance: User | None) -> str:
 
 
 class RegisterSerializer(serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = new_password_field()
 
     class Meta:
         model = User
@@ -81,7 +96,7 @@ class RegisterSerializer(serializers.ModelSerializer):
 
 class LoginSerializer(serializers.Serializer):
     login = serializers.CharField(help_text="E-mail address or username.")
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    password = PasswordField()
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -97,8 +112,8 @@ class RefreshSerializer(serializers.Serializer):
 
 
 class ChangePasswordSerializer(serializers.Serializer):
-    current_password = serializers.CharField(trim_whitespace=False)
-    new_password = serializers.CharField(trim_whitespace=False)
+    current_password = PasswordField()
+    new_password = new_password_field()
 
     def validate_new_password(self, value):
         try:
@@ -109,7 +124,7 @@ class ChangePasswordSerializer(serializers.Serializer):
 
 
 class PasswordConfirmationSerializer(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False)
+    password = PasswordField()
 
 
 # Admin ------------------------------------------------------------------------

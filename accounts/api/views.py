@@ -26,7 +26,14 @@ from accounts.api.serializers import (
     TokenPairSerializer,
 )
 from accounts.api.throttling import LOGIN_THROTTLES, PASSWORD_CHECK_THROTTLES
-from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
+from accounts.models import (
+    ROLE_NAME_PATTERN,
+    AdminAuditLog,
+    AdminPermission,
+    AdminRole,
+    AdminUser,
+    User,
+)
 from socrates.errors import NotFound
 
 
@@ -193,7 +200,7 @@ class AdminUserViewSet(
         return Response(GrantResultSerializer(grant).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_name>[^/]+)")
+    @action(detail=True, methods=["delete"], url_path=f"roles/(?P<role_name>{ROLE_NAME_PATTERN})")
     def revoke_role(self, request, pk=None, role_name=None):
         role = AdminRole.objects.filter(name=role_name).first()
         if role is None:

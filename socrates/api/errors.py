@@ -13,6 +13,8 @@ from socrates.db import errors
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+# The name of the last route under /api/ (socrates.urls), which is this 404.
+NOT_FOUND_URL_NAME = "api-not-found"
 
 
 def is_api_request(request) -> bool:
@@ -36,10 +38,10 @@ def api_not_found(request, unmatched_path=""):
     detail = f"No API endpoint at {request.path}."
     if not request.path.endswith("/"):
         try:
-            resolve(request.path + "/")
+            match = resolve(request.path + "/")
         except Resolver404:
-            pass
-        else:
+            match = None
+        if match is not None and match.url_name != NOT_FOUND_URL_NAME:
             detail += f" Did you mean {request.path}/ (with the trailing slash)?"
     return error_response(404, detail, "not_found")
 

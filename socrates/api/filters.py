@@ -30,6 +30,8 @@ class FilterBackend(DjangoFilterBackend):
 
 class SearchFilter(filters.SearchFilter):
     def get_search_terms(self, request):
-        terms = super().get_search_terms(request)
-        check_query_values({self.search_param: terms})
-        return terms
+        # DRF refuses a NUL itself, but without naming the parameter.
+        try:
+            return super().get_search_terms(request)
+        except ValidationError as refusal:
+            raise ValidationError({self.search_param: refusal.detail}) from None

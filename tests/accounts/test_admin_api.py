@@ -422,3 +422,29 @@ def test_activating_a_deactivated_user_is_audited_as_activation(client_for):
     assert client_for(admin).post(f"{API}/users/{target.pk}/activate/").status_code == 200
 
     assert only_audit_entry().action == "user_activated"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a/b", "Super_Admin", "super_admin\u200b", "billing admin", "r\u00f4le", "SUPPORT"],
+)
+def test_role_names_are_lower_case_letters_digits_and_underscores(client_for, name):
+    client = client_for(admin_with(AdminPermission.ADMIN_ROLES_MANAGE))
+
+    response = client.post(f"{API}/roles/", {"name": name, "permissions": []}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.data["fields"]) == ["name"]
+    assert not AdminRole.objects.filter(name=name).exists()
+
+
+def test_every_role_that_can_be_granted_can_be_revoked_by_name(client_for):
+    client = client_for(admin_with(AdminPermission.ADMIN_ROLES_MANAGE))
+    target = UserFactory()
+    created = client.post(f"{API}/roles/", {"name": "on_call_2", "permissions": []}, format="json")
+    client.post(f"{API}/users/{target.pk}/roles/", {"role": "on_call_2"})
+
+    response = client.delete(f"{API}/users/{target.pk}/roles/on_call_2/")
+
+    assert created.status_code == 201
+    assert response.status_code == 204

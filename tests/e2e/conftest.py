@@ -7,14 +7,10 @@ leave 127.0.0.1: the app must work without the internet, and a stray request
 would otherwise hang until a timeout instead of failing.
 """
 
-import http.client
 import json
 import re
 import secrets
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -24,14 +20,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.e2e.pages import Account, Traffic
-from tests.postgres import (
-    BASE_DIR,
-    Server,
-    free_port,
-    run_manage,
-    scratch_pair,
-    subprocess_env,
-)
+from tests.postgres import Server, scratch_pair
+from tests.servers import gunicorn, manage
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
@@ -48,7 +38,6 @@ CHROMIUM_ARGS = [
 ]
 # Actions and expectations give up well before the run's two-minute budget.
 TIMEOUT_MS = 10_000
-STARTUP_SECONDS = 30
 
 SUMMARY = pytest.StashKey[list[str]]()
 PHASE_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -101,39 +90,12 @@ def _account(role: str) -> Account:
     )
 
 
-def _manage(*args: str, env: dict[str, str]) -> str:
-    result = run_manage(*args, env=env)
-    if result.exit_code != 0:
-        pytest.fail(f"manage.py {args[0]} exited {result.exit_code}:\n{result.output}")
-    return result.stdout
-
-
-def _wait_until_answering(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited {process.returncode}:\n{log.read_text()}")
-        # Any answer will do, an error or a redirect included (never followed):
-        # the tests judge the answers.
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            connection.request("GET", "/admin/login/")
-            connection.getresponse()
-            return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            connection.close()
-    pytest.fail(f"gunicorn did not answer within {STARTUP_SECONDS}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def app() -> Iterator[App]:
     super_admin, reader = _account("admin"), _account("reader")
     with ExitStack() as stack:
         pair = stack.enter_context(scratch_pair(Server.of_test_databases()))
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="socrates-e2e-")))
-        port = free_port()
         env = pair.env(
             SECRET_KEY=secrets.token_urlsafe(50),
             DEBUG="false",
@@ -142,8 +104,8 @@ def app() -> Iterator[App]:
             # Production settings otherwise, but plain HTTP: no TLS on 127.0.0.1.
             HTTPS="false",
         )
-        _manage("run_migrations_safe", env=env)
-        seeded = _manage(
+        manage("run_migrations_safe", env=env)
+        seeded = manage(
             "shell",
             "-c",
             (HERE / "seed.py").read_text(),
@@ -156,39 +118,17 @@ def app() -> Iterator[App]:
                 },
             },
         )
-        _manage("collectstatic", "--noinput", env=env)
+        manage("collectstatic", "--noinput", env=env)
 
         log = workdir / "gunicorn.log"
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "socrates.wsgi:application"),
-                *("-b", f"127.0.0.1:{port}", "-w", "2", "--graceful-timeout", "5"),
-                # Its default path is one per user: two runs at once would share it.
-                "--no-control-socket",
-            ],
-            env=subprocess_env(env),
-            cwd=BASE_DIR,
-            stdout=stack.enter_context(log.open("w")),
-            stderr=subprocess.STDOUT,
-        )
-        stack.callback(_stop, process)
-        _wait_until_answering(port, process, log)
+        url = stack.enter_context(gunicorn(env, log, "-w", "2"))
         yield App(
-            url=f"http://127.0.0.1:{port}",
+            url=url,
             super_admin=super_admin,
             reader=reader,
             admin_changelists=json.loads(seeded.splitlines()[-1])["admin_changelists"],
             log=log,
         )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="session")
