@@ -110,24 +110,37 @@ class UserAdmin(ServiceBackedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             changes = {name: form.cleaned_data[name] for name in form.changed_data}
-            services.update_user(audit_context(request), User.objects.get(pk=obj.pk), **changes)
+            services.update_user(
+                context=audit_context(request), user=User.objects.get(pk=obj.pk), **changes
+            )
             return
         fields = {name: form.cleaned_data[name] for name in USER_CREATION_FIELDS}
         password = form.cleaned_data["initial_password"]
         self.saved_as(
-            obj, services.create_user(audit_context(request), password=password, **fields)
+            obj,
+            services.create_user(context=audit_context(request), password=password, **fields),
         )
 
     def delete_model(self, request, obj):
-        services.delete_user(audit_context(request), obj)
+        services.delete_user(context=audit_context(request), user=obj)
 
     @admin.action(description="Suspend the selected users", permissions=["suspend"])
     def suspend(self, request, queryset):
-        self.apply_to_each(request, queryset, services.suspend_user, "Suspended")
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda context, user: services.suspend_user(context=context, user=user),
+            "Suspended",
+        )
 
     @admin.action(description="Activate the selected users", permissions=["suspend"])
     def activate(self, request, queryset):
-        self.apply_to_each(request, queryset, services.activate_user, "Activated")
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda context, user: services.activate_user(context=context, user=user),
+            "Activated",
+        )
 
 
 @admin.register(AdminRole)
@@ -148,9 +161,11 @@ class AdminRoleAdmin(ServiceBackedAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in self.editable}
         if change:
-            services.update_role(audit_context(request), AdminRole.objects.get(pk=obj.pk), **data)
+            services.update_role(
+                context=audit_context(request), role=AdminRole.objects.get(pk=obj.pk), **data
+            )
         else:
-            self.saved_as(obj, services.create_role(audit_context(request), **data))
+            self.saved_as(obj, services.create_role(context=audit_context(request), **data))
 
 
 class GrantForm(forms.ModelForm):
@@ -187,14 +202,17 @@ class AdminGrantAdmin(ServiceBackedAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         grant = services.grant_role(
-            audit_context(request), data["user"], data["role"], data["reason"]
+            context=audit_context(request),
+            user=data["user"],
+            role=data["role"],
+            reason=data["reason"],
         )
         self.saved_as(obj, grant)
 
     @admin.action(description="Revoke the selected grants", permissions=["add"])
     def revoke(self, request, queryset):
         def revoke(context, grant):
-            services.revoke_role(context, grant.user, grant.role)
+            services.revoke_role(context=context, user=grant.user, role=grant.role)
 
         grants = queryset.active().select_related("user", "role")
         self.apply_to_each(request, grants, revoke, "Revoked")

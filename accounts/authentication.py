@@ -12,6 +12,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts import services
 from accounts.api.throttling import login_attempt_allowed
+from accounts.error_codes import AccountsErrorCode
 from accounts.selectors import user_with_generation
 from socrates.errors import DomainError
 
@@ -27,15 +28,19 @@ class ActiveUserJWTAuthentication(JWTAuthentication):
             raise InvalidToken("The token names no user.") from None
         user = user_with_generation(user_id)
         if user is None:
-            raise AuthenticationFailed("User not found.", code="user_not_found")
+            raise AuthenticationFailed("User not found.", code=AccountsErrorCode.USER_NOT_FOUND)
         if not user.can_sign_in:
-            raise AuthenticationFailed(f"This account is {user.status}.", code="account_disabled")
-        if not services.is_current_generation(validated_token, user) or validated_token.get(
-            api_settings.REVOKE_TOKEN_CLAIM
-        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(
+                f"This account is {user.status}.", code=AccountsErrorCode.ACCOUNT_DISABLED
+            )
+        if not services.is_current_generation(
+            token=validated_token, user=user
+        ) or validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
+            user.password
+        ):
             raise AuthenticationFailed(
                 "This session has ended (signed out everywhere, or the password changed).",
-                code="token_revoked",
+                code=AccountsErrorCode.TOKEN_REVOKED,
             )
         return user
 
@@ -53,7 +58,7 @@ class LoginBackend(ModelBackend):
         ):
             raise PermissionDenied("too many sign-in attempts")
         try:
-            return services.authenticate(username, password)
+            return services.authenticate(login=username, password=password)
         except DomainError:
             return None
 

@@ -20,7 +20,6 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -28,6 +27,7 @@ from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.error_codes import AccountsErrorCode
 from accounts.models import (
     AdminAuditLog,
     AdminRole,
@@ -41,7 +41,7 @@ from accounts.models import (
 )
 from accounts.selectors import find_user_by_login
 from socrates.api.clients import client_ip
-from socrates.databases import AUTH
+from socrates.db.transactions import atomic_for
 from socrates.errors import Conflict, NotAllowed, NotFound, Unauthenticated
 
 # Fields of a user that an audit entry records before and after a change.
@@ -66,7 +66,7 @@ logger = logging.getLogger(__name__)
 # Credentials ---------------------------------------------------------------
 
 
-def authenticate(login: str, password: str) -> User:
+def authenticate(*, login: str, password: str) -> User:
     """Every sign-in (API, Django admin, browsable API) is decided, and logged, here."""
     user = find_user_by_login(login)
     if user is None:
@@ -74,10 +74,12 @@ def authenticate(login: str, password: str) -> User:
         User().set_password(password)
     if user is None or not user.check_password(password):
         logger.info("sign-in refused: invalid credentials")
-        raise Unauthenticated("Invalid login or password.", code="invalid_credentials")
+        raise Unauthenticated(
+            "Invalid login or password.", code=AccountsErrorCode.INVALID_CREDENTIALS
+        )
     if not user.can_sign_in:
         logger.info("sign-in refused: user %s is %s", user.pk, user.status)
-        raise NotAllowed(f"This account is {user.status}.", code="account_disabled")
+        raise NotAllowed(f"This account is {user.status}.", code=AccountsErrorCode.ACCOUNT_DISABLED)
     logger.info("signed in: user %s", user.pk)
     return user
 
@@ -95,6 +97,28 @@ PASSWORD_MIN_LENGTH = max(
 PASSWORD_MAX_LENGTH = 4096
 
 
+def register_user(
+    *, email: str, username: str, password: str, name: str | None = None, surname: str | None = None
+) -> User:
+    with atomic_for(User):
+        user = User.objects.create_user(
+            email=email, username=username, password=password, name=name, surname=surname
+        )
+    logger.info("registered: user %s", user.pk)
+    return user
+
+
+def update_profile(*, user: User, **changes) -> User:
+    """A user's own changes to their profile. A new e-mail address is unverified."""
+    if "email" in changes and changes["email"] != user.email:
+        changes["is_verified"] = False
+    for name, value in changes.items():
+        setattr(user, name, value)
+    with atomic_for(User):
+        user.save(update_fields=[*changes, "updated_at"])
+    return user
+
+
 def validate_new_password(password: str, user: User) -> None:
     """Django's password validators, with the user's own details in view.
 
@@ -103,32 +127,36 @@ def validate_new_password(password: str, user: User) -> None:
     validate_password(password, user=user)
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(*, user: User, current_password: str, new_password: str) -> None:
     if not user.check_password(current_password):
         raise Unauthenticated(
-            "The current password is wrong.", field="current_password", code="wrong_password"
+            "The current password is wrong.",
+            field="current_password",
+            code=AccountsErrorCode.WRONG_PASSWORD,
         )
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
-        sign_out_everywhere(user)
+        sign_out_everywhere(user=user)
 
 
-def delete_own_account(user: User, password: str) -> None:
+def delete_own_account(*, user: User, password: str) -> None:
     if not user.check_password(password):
-        raise Unauthenticated("The password is wrong.", field="password", code="wrong_password")
+        raise Unauthenticated(
+            "The password is wrong.", field="password", code=AccountsErrorCode.WRONG_PASSWORD
+        )
     _delete_user(user)
 
 
 def _delete_user(user: User) -> None:
     try:
-        with transaction.atomic(using=AUTH):
+        with atomic_for(User):
             user.delete()
     except ProtectedError:
         raise Conflict(
             "This account made admin changes recorded in the audit log, which must keep "
             "naming it; suspend the account instead.",
-            code="has_audit_entries",
+            code=AccountsErrorCode.HAS_AUDIT_ENTRIES,
         ) from None
 
 
@@ -145,7 +173,7 @@ class TokenPair:
     refresh_expires_at: datetime
 
 
-def issue_tokens(user: User) -> TokenPair:
+def issue_tokens(*, user: User) -> TokenPair:
     refresh = JWTRefreshToken.for_user(user)
     # Copied into the access token: both die when the generation moves on.
     refresh[GENERATION_CLAIM] = _current_generation(user)
@@ -168,13 +196,13 @@ def _current_generation(user: User) -> int:
     )
 
 
-def is_current_generation(token: Token, user: User) -> bool:
+def is_current_generation(*, token: Token, user: User) -> bool:
     """Whether a token was issued in the user's current sign-in generation
     (``user`` loaded by ``user_with_generation``)."""
     return token.get(GENERATION_CLAIM, 0) == token_generation_of(user)
 
 
-def rotate_refresh_token(token: str) -> TokenPair:
+def rotate_refresh_token(*, token: str) -> TokenPair:
     """Exchange a live refresh token for a new pair, revoking it.
 
     A revoked token presented again means it leaked (or a client replays it):
@@ -183,7 +211,7 @@ def rotate_refresh_token(token: str) -> TokenPair:
     at once are not taken for an attack.
     """
     _verify_signature(token)
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         record = (
             RefreshToken.objects.select_for_update()
             .select_related("user")
@@ -191,17 +219,17 @@ def rotate_refresh_token(token: str) -> TokenPair:
             .first()
         )
         if record is None:
-            raise Unauthenticated("Unknown refresh token.", code="token_not_valid")
+            raise Unauthenticated("Unknown refresh token.", code=AccountsErrorCode.TOKEN_NOT_VALID)
         if record.is_revoked:
             successor = _recent_successor(token, record)
             if successor is not None:
                 return successor
-            sign_out_everywhere(record.user)
+            sign_out_everywhere(user=record.user)
             reused = True
         elif record.user.can_sign_in:
             record.is_revoked, record.revoked_at = True, timezone.now()
             record.save(update_fields=["is_revoked", "revoked_at", "updated_at"])
-            successor = issue_tokens(record.user)
+            successor = issue_tokens(user=record.user)
             _remember_successor(token, successor)
             return successor
         else:
@@ -211,9 +239,11 @@ def rotate_refresh_token(token: str) -> TokenPair:
         raise Unauthenticated(
             "This refresh token has been revoked; presenting it again signed out every "
             "session of the account.",
-            code="token_revoked",
+            code=AccountsErrorCode.TOKEN_REVOKED,
         )
-    raise NotAllowed(f"This account is {record.user.status}.", code="account_disabled")
+    raise NotAllowed(
+        f"This account is {record.user.status}.", code=AccountsErrorCode.ACCOUNT_DISABLED
+    )
 
 
 # The successor waits in the (shared) cache for the reuse interval, encrypted
@@ -260,18 +290,20 @@ def _recent_successor(token: str, record: RefreshToken) -> TokenPair | None:
     return successor if live.exists() else None
 
 
-def revoke_refresh_token(token: str) -> None:
+def revoke_refresh_token(*, token: str) -> None:
     """Log out: revoke one refresh token (revoking it twice is harmless)."""
     revoked = RefreshToken.objects.filter(token=RefreshToken.digest(token))
     if not revoked.exists():
-        raise Unauthenticated("Unknown refresh token.", field="refresh", code="token_not_valid")
+        raise Unauthenticated(
+            "Unknown refresh token.", field="refresh", code=AccountsErrorCode.TOKEN_NOT_VALID
+        )
     revoked.revoke()
 
 
-def sign_out_everywhere(user: User) -> None:
+def sign_out_everywhere(*, user: User) -> None:
     """End every sign-in of the user at once: refresh tokens, access tokens
     and sessions (log out everywhere, suspension, password change, reuse)."""
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         # Rotation locks the same user row (select_related with FOR UPDATE), so
         # no refresh can slip a new token past this revocation.
         User.objects.select_for_update().filter(pk=user.pk).exists()
@@ -281,7 +313,7 @@ def sign_out_everywhere(user: User) -> None:
             TokenGeneration.objects.create(user=user, generation=1)
 
 
-def purge_expired_refresh_tokens(now: datetime | None = None) -> int:
+def purge_expired_refresh_tokens(*, now: datetime | None = None) -> int:
     # Revoked tokens stay until they expire: reuse detection needs them.
     deleted, _ = RefreshToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
     return deleted
@@ -291,7 +323,9 @@ def _verify_signature(token: str) -> None:
     try:
         JWTRefreshToken(token)
     except TokenError as exc:
-        raise Unauthenticated(str(exc), field="refresh", code="token_not_valid") from None
+        raise Unauthenticated(
+            str(exc), field="refresh", code=AccountsErrorCode.TOKEN_NOT_VALID
+        ) from None
 
 
 # Audited admin actions --------------------------------------------------------
@@ -333,8 +367,8 @@ def _json_value(value):
     return value if isinstance(value, (str, int, float, bool, list, type(None))) else str(value)
 
 
-def create_user(context: AuditContext, *, password: str | None, **fields) -> User:
-    with transaction.atomic(using=AUTH):
+def create_user(*, context: AuditContext, password: str | None, **fields) -> User:
+    with atomic_for(User):
         user = User.objects.create_user(password=password, **fields)
         context.record(
             AuditAction.USER_CREATED, "user", user.pk, after=snapshot(user, AUDITED_USER_FIELDS)
@@ -342,7 +376,7 @@ def create_user(context: AuditContext, *, password: str | None, **fields) -> Use
     return user
 
 
-def update_user(context: AuditContext, user: User, *, reason: str = "", **changes) -> User:
+def update_user(*, context: AuditContext, user: User, reason: str = "", **changes) -> User:
     """Change a user as an admin. Leaving the active state signs the user out."""
     locked_out = SELF_LOCKOUT_FIELDS.intersection(changes)
     if locked_out and user.pk == context.actor.pk:
@@ -355,10 +389,10 @@ def update_user(context: AuditContext, user: User, *, reason: str = "", **change
     after = snapshot(user, AUDITED_USER_FIELDS)
     if before == after:
         return user
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         user.save(update_fields=[*changes, "updated_at"])
         if not user.can_sign_in:
-            sign_out_everywhere(user)
+            sign_out_everywhere(user=user)
         context.record(
             _user_change_action(before, after),
             "user",
@@ -388,7 +422,7 @@ def _require_holds(actor: User, permissions, action: str) -> None:
     if missing:
         raise NotAllowed(
             f"You cannot {action}: it needs {', '.join(sorted(missing))}, which you do not hold.",
-            code="beyond_own_permissions",
+            code=AccountsErrorCode.BEYOND_OWN_PERMISSIONS,
         )
 
 
@@ -396,32 +430,34 @@ def _require_outranks(actor: User, target: User) -> None:
     _require_holds(actor, target.admin_permissions(), "act on an admin with more permissions")
 
 
-def suspend_user(context: AuditContext, user: User, reason: str = "") -> User:
+def suspend_user(*, context: AuditContext, user: User, reason: str = "") -> User:
     if user.status == UserStatus.SUSPENDED:
-        raise Conflict("This user is already suspended.", code="already_suspended")
-    return update_user(context, user, status=UserStatus.SUSPENDED, reason=reason)
+        raise Conflict("This user is already suspended.", code=AccountsErrorCode.ALREADY_SUSPENDED)
+    return update_user(context=context, user=user, status=UserStatus.SUSPENDED, reason=reason)
 
 
-def activate_user(context: AuditContext, user: User, reason: str = "") -> User:
+def activate_user(*, context: AuditContext, user: User, reason: str = "") -> User:
     if user.can_sign_in:
-        raise Conflict("This user is already active.", code="already_active")
-    return update_user(context, user, status=UserStatus.ACTIVE, is_active=True, reason=reason)
+        raise Conflict("This user is already active.", code=AccountsErrorCode.ALREADY_ACTIVE)
+    return update_user(
+        context=context, user=user, status=UserStatus.ACTIVE, is_active=True, reason=reason
+    )
 
 
-def delete_user(context: AuditContext, user: User) -> None:
+def delete_user(*, context: AuditContext, user: User) -> None:
     if user.pk == context.actor.pk:
         raise NotAllowed("Delete your own account from your profile instead.")
     _require_outranks(context.actor, user)
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         context.record(
             AuditAction.USER_DELETED, "user", user.pk, before=snapshot(user, AUDITED_USER_FIELDS)
         )
         _delete_user(user)
 
 
-def create_role(context: AuditContext, **fields) -> AdminRole:
+def create_role(*, context: AuditContext, **fields) -> AdminRole:
     _require_holds(context.actor, fields.get("permissions", []), "create this role")
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         role = AdminRole.objects.create(is_system_role=False, **fields)
         context.record(
             AuditAction.ROLE_CREATED,
@@ -432,16 +468,16 @@ def create_role(context: AuditContext, **fields) -> AdminRole:
     return role
 
 
-def update_role(context: AuditContext, role: AdminRole, **changes) -> AdminRole:
+def update_role(*, context: AuditContext, role: AdminRole, **changes) -> AdminRole:
     if role.is_system_role:
-        raise NotAllowed("System roles cannot be changed.", code="system_role")
+        raise NotAllowed("System roles cannot be changed.", code=AccountsErrorCode.SYSTEM_ROLE)
     _require_holds(
         context.actor, {*role.permissions, *changes.get("permissions", [])}, "change this role"
     )
     before = snapshot(role, AUDITED_ROLE_FIELDS)
     for name, value in changes.items():
         setattr(role, name, value)
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         role.save()
         context.record(
             AuditAction.ROLE_UPDATED,
@@ -453,15 +489,19 @@ def update_role(context: AuditContext, role: AdminRole, **changes) -> AdminRole:
     return role
 
 
-def grant_role(context: AuditContext, user: User, role: AdminRole, reason: str = "") -> AdminUser:
+def grant_role(
+    *, context: AuditContext, user: User, role: AdminRole, reason: str = ""
+) -> AdminUser:
     if user.pk == context.actor.pk:
-        raise NotAllowed("Another admin must grant you a role.", code="self_grant")
+        raise NotAllowed("Another admin must grant you a role.", code=AccountsErrorCode.SELF_GRANT)
     _require_holds(context.actor, role.permissions, f"grant {role}")
-    with transaction.atomic(using=AUTH):
+    with atomic_for(User):
         grant = AdminUser.objects.select_for_update().filter(user=user, role=role).first()
         before = _active_role_names(user)
         if grant is not None and grant.revoked_at is None:
-            raise Conflict(f"{user} already has the role {role}.", code="already_granted")
+            raise Conflict(
+                f"{user} already has the role {role}.", code=AccountsErrorCode.ALREADY_GRANTED
+            )
         if grant is None:
             grant = AdminUser(user=user, role=role)
         # The (user, role) pair is unique: a revoked grant is granted again.
@@ -473,8 +513,10 @@ def grant_role(context: AuditContext, user: User, role: AdminRole, reason: str =
     return grant
 
 
-def revoke_role(context: AuditContext, user: User, role: AdminRole, reason: str = "") -> AdminUser:
-    with transaction.atomic(using=AUTH):
+def revoke_role(
+    *, context: AuditContext, user: User, role: AdminRole, reason: str = ""
+) -> AdminUser:
+    with atomic_for(User):
         grant = AdminUser.objects.active().select_for_update().filter(user=user, role=role).first()
         if grant is None:
             raise NotFound(f"{user} does not have the role {role}.")

@@ -4,10 +4,12 @@ The API's exception handler turns each into its status code and the common
 error body; the Django admin shows the message.
 """
 
+from socrates.error_codes import ErrorCode
+
 
 class DomainError(Exception):
     status_code = 400
-    code = "invalid"
+    code = ErrorCode.INVALID
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
         super().__init__(message)
@@ -19,19 +21,19 @@ class DomainError(Exception):
 
 class Unauthenticated(DomainError):
     status_code = 401
-    code = "not_authenticated"
+    code = ErrorCode.NOT_AUTHENTICATED
 
 
 class NotAllowed(DomainError):
     status_code = 403
-    code = "permission_denied"
+    code = ErrorCode.PERMISSION_DENIED
 
 
 class NotFound(DomainError):
     status_code = 404
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(DomainError):
     status_code = 409
-    code = "conflict"
+    code = ErrorCode.CONFLICT

@@ -9,6 +9,8 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from socrates.error_codes import ErrorCode
+
 
 class UserRefField(models.UUIDField):
     description = "Id of a user in socrates_auth (no foreign key: other database)"
@@ -20,7 +22,9 @@ class UserRefField(models.UUIDField):
         user_model = apps.get_model("accounts", "User")
         if not user_model.objects.active().filter(pk=value).exists():
             raise ValidationError(
-                "No active user with id %(value)s.", code="unknown_user", params={"value": value}
+                "No active user with id %(value)s.",
+                code=ErrorCode.UNKNOWN_USER,
+                params={"value": value},
             )
 
 

@@ -26,7 +26,7 @@ def client_for():
 
     def make(user) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user).access}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user).access}")
         return client
 
     return make

@@ -47,12 +47,6 @@ class ProfileSerializer(serializers.ModelSerializer):
     def validate_username(self, value):
         return _unique_ignoring_case("username", value, self.instance)
 
-    def update(self, instance, validated_data):
-        if "email" in validated_data and validated_data["email"] != instance.email:
-            # A new address has not been verified.
-            validated_data["is_verified"] = False
-        return super().update(instance, validated_data)
-
 
 def _unique_email(value: str, instance: User | None) -> str:
     return _unique_ignoring_case("email", User.objects.normalize_email(value), instance)
@@ -89,9 +83,6 @@ class RegisterSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"password": list(exc.messages)}) from None
         return attrs
-
-    def create(self, validated_data):
-        return User.objects.create_user(**validated_data)
 
 
 class LoginSerializer(serializers.Serializer):

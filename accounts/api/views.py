@@ -57,6 +57,9 @@ class RegisterView(generics.CreateAPIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
+    def perform_create(self, serializer):
+        serializer.instance = services.register_user(**serializer.validated_data)
+
 
 class LoginView(APIView):
     permission_classes = [AllowAny]
@@ -68,8 +71,8 @@ class LoginView(APIView):
     @extend_schema(request=LoginSerializer, responses=TokenPairSerializer)
     def post(self, request):
         data = validated(LoginSerializer, request)
-        user = services.authenticate(data["login"], data["password"])
-        return token_response(services.issue_tokens(user))
+        user = services.authenticate(login=data["login"], password=data["password"])
+        return token_response(services.issue_tokens(user=user))
 
 
 class RefreshView(APIView):
@@ -81,7 +84,7 @@ class RefreshView(APIView):
     @extend_schema(request=RefreshSerializer, responses=TokenPairSerializer)
     def post(self, request):
         data = validated(RefreshSerializer, request)
-        return token_response(services.rotate_refresh_token(data["refresh"]))
+        return token_response(services.rotate_refresh_token(token=data["refresh"]))
 
 
 class LogoutView(APIView):
@@ -92,14 +95,14 @@ class LogoutView(APIView):
 
     @extend_schema(request=RefreshSerializer, responses={204: None})
     def post(self, request):
-        services.revoke_refresh_token(validated(RefreshSerializer, request)["refresh"])
+        services.revoke_refresh_token(token=validated(RefreshSerializer, request)["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class LogoutAllView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
-        services.sign_out_everywhere(request.user)
+        services.sign_out_everywhere(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -109,6 +112,11 @@ class MeView(generics.RetrieveUpdateAPIView):
     def get_object(self):
         return self.request.user
 
+    def perform_update(self, serializer):
+        serializer.instance = services.update_profile(
+            user=serializer.instance, **serializer.validated_data
+        )
+
 
 class ChangePasswordView(APIView):
     throttle_classes = PASSWORD_CHECK_THROTTLES
@@ -116,7 +124,11 @@ class ChangePasswordView(APIView):
     @extend_schema(request=ChangePasswordSerializer, responses={204: None})
     def post(self, request):
         data = validated(ChangePasswordSerializer, request)
-        services.change_password(request.user, data["current_password"], data["new_password"])
+        services.change_password(
+            user=request.user,
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -126,7 +138,7 @@ class DeleteAccountView(APIView):
     @extend_schema(request=PasswordConfirmationSerializer, responses={204: None})
     def post(self, request):
         data = validated(PasswordConfirmationSerializer, request)
-        services.delete_own_account(request.user, data["password"])
+        services.delete_own_account(user=request.user, password=data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -169,7 +181,7 @@ class AdminUserViewSet(
         )
 
     def perform_destroy(self, instance):
-        services.delete_user(self.audit_context(), instance)
+        services.delete_user(context=self.audit_context(), user=instance)
 
     def _respond_with(self, user) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data)
@@ -179,7 +191,9 @@ class AdminUserViewSet(
     def suspend(self, request, pk=None):
         reason = validated(ReasonSerializer, request).get("reason", "")
         return self._respond_with(
-            services.suspend_user(self.audit_context(), self.get_object(), reason)
+            services.suspend_user(
+                context=self.audit_context(), user=self.get_object(), reason=reason
+            )
         )
 
     @extend_schema(request=ReasonSerializer, responses=AdminUserSerializer)
@@ -187,7 +201,9 @@ class AdminUserViewSet(
     def activate(self, request, pk=None):
         reason = validated(ReasonSerializer, request).get("reason", "")
         return self._respond_with(
-            services.activate_user(self.audit_context(), self.get_object(), reason)
+            services.activate_user(
+                context=self.audit_context(), user=self.get_object(), reason=reason
+            )
         )
 
     @extend_schema(request=GrantSerializer, responses={201: GrantResultSerializer})
@@ -195,7 +211,10 @@ class AdminUserViewSet(
     def grant_role(self, request, pk=None):
         data = validated(GrantSerializer, request)
         grant = services.grant_role(
-            self.audit_context(), self.get_object(), data["role"], data.get("reason", "")
+            context=self.audit_context(),
+            user=self.get_object(),
+            role=data["role"],
+            reason=data.get("reason", ""),
         )
         return Response(GrantResultSerializer(grant).data, status=status.HTTP_201_CREATED)
 
@@ -205,7 +224,7 @@ class AdminUserViewSet(
         role = AdminRole.objects.filter(name=role_name).first()
         if role is None:
             raise NotFound(f"No admin role named {role_name}.")
-        services.revoke_role(self.audit_context(), self.get_object(), role)
+        services.revoke_role(context=self.audit_context(), user=self.get_object(), role=role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -226,12 +245,12 @@ class AdminRoleViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.create_role(
-            self.audit_context(), **serializer.validated_data
+            context=self.audit_context(), **serializer.validated_data
         )
 
     def perform_update(self, serializer):
         serializer.instance = services.update_role(
-            self.audit_context(), serializer.instance, **serializer.validated_data
+            context=self.audit_context(), role=serializer.instance, **serializer.validated_data
         )
 
 

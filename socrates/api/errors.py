@@ -9,6 +9,7 @@ from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from socrates.db import errors
+from socrates.error_codes import ErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def error_response(status: int, detail: str, code: str, **extra) -> JsonResponse
 
 def database_unavailable_response(exception: Exception) -> JsonResponse:
     logger.error("database unavailable: %s", errors.describe(exception).summary)
-    response = error_response(503, "The service is temporarily unavailable.", "unavailable")
+    response = error_response(503, "The service is temporarily unavailable.", ErrorCode.UNAVAILABLE)
     response["Retry-After"] = str(errors.RETRY_AFTER_SECONDS)
     return response
 
@@ -43,12 +44,12 @@ def api_not_found(request, unmatched_path=""):
             match = None
         if match is not None and match.url_name != NOT_FOUND_URL_NAME:
             detail += f" Did you mean {request.path}/ (with the trailing slash)?"
-    return error_response(404, detail, "not_found")
+    return error_response(404, detail, ErrorCode.NOT_FOUND)
 
 
 def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
     if is_api_request(request):
-        return error_response(400, "Bad request.", "bad_request")
+        return error_response(400, "Bad request.", ErrorCode.BAD_REQUEST)
     return defaults.bad_request(request, exception, template_name)
 
 
@@ -57,7 +58,7 @@ def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
         return error_response(
             500,
             "A server error occurred; it has been logged.",
-            "server_error",
+            ErrorCode.SERVER_ERROR,
             request_id=getattr(request, "request_id", None),
         )
     return defaults.server_error(request, template_name)
@@ -65,5 +66,5 @@ def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
 
 def csrf_failure(request, reason=""):
     if is_api_request(request):
-        return error_response(403, f"CSRF check failed: {reason}", "csrf_failed")
+        return error_response(403, f"CSRF check failed: {reason}", ErrorCode.CSRF_FAILED)
     return csrf.csrf_failure(request, reason)

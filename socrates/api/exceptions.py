@@ -14,6 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from socrates.api.errors import database_unavailable_response
 from socrates.db import errors
+from socrates.error_codes import ErrorCode
 from socrates.errors import DomainError
 
 # Errors are JSON (or the browsable API's page), whatever the endpoint's own
@@ -30,12 +31,15 @@ def exception_handler(exc, context):
         # A concurrent request won a race for a unique value (validation ran
         # before it committed): the state changed under this request.
         return Response(
-            {"detail": "This conflicts with data saved meanwhile; retry.", "code": "conflict"},
+            {
+                "detail": "This conflicts with data saved meanwhile; retry.",
+                "code": ErrorCode.CONFLICT,
+            },
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            {"detail": "The request body is too large.", "code": "too_large"},
+            {"detail": "The request body is too large.", "code": ErrorCode.TOO_LARGE},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, DomainError):
@@ -65,7 +69,7 @@ def _render_errors_as_json(request) -> None:
 
 def _validation_body(detail) -> dict:
     if not isinstance(detail, dict):
-        return {"detail": _first_message(detail), "code": "invalid"}
+        return {"detail": _first_message(detail), "code": ErrorCode.INVALID}
     fields = dict(detail)
     general = fields.pop("non_field_errors", [])
     if general:
@@ -75,7 +79,7 @@ def _validation_body(detail) -> dict:
         message = f"{name}: {_first_message(fields[name])}"
     else:
         message = "Invalid input."
-    body = {"detail": message, "code": "invalid", "fields": fields}
+    body = {"detail": message, "code": ErrorCode.INVALID, "fields": fields}
     if general:
         body["errors"] = general
     return body

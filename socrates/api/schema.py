@@ -30,6 +30,7 @@ ERRORS = {
     404: "No such resource (or not visible to you).",
     409: "Conflicts with the current state; nothing was changed.",
     413: "The request body is too large.",
+    415: "The body's media type is not one this operation reads, or it is malformed.",
     429: "Too many requests: retry after `Retry-After` seconds.",
     503: "A database is unavailable: retry after `Retry-After` seconds.",
 }
@@ -52,7 +53,7 @@ class AutoSchema(openapi.AutoSchema):
             statuses += [401, 403]
         if self.method in BODY_METHODS:
             # A login with wrong credentials, or an account that is disabled.
-            statuses += [401, 403, 409, 413]
+            statuses += [401, 403, 409, 413, 415]
         elif self.method == "DELETE":
             statuses.append(409)
         if "{" in self.path or self._is_paginated_list():

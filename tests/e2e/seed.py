@@ -26,13 +26,13 @@ super_admin = User.objects.db_manager(AUTH).create_superuser(
 )
 # Created as an admin would, so that the audit log has an entry to open.
 reader = services.create_user(
-    services.AuditContext(actor=super_admin, ip_address="127.0.0.1", user_agent="e2e seed"),
+    context=services.AuditContext(actor=super_admin, ip_address="127.0.0.1", user_agent="e2e seed"),
     password=os.environ["E2E_READER_PASSWORD"],
     email=os.environ["E2E_READER_EMAIL"],
     username=os.environ["E2E_READER_USERNAME"],
     name="Reader",
 )
-services.issue_tokens(reader)
+services.issue_tokens(user=reader)
 Group.objects.create(name="e2e reviewers")
 
 unseeded = [

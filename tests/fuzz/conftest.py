@@ -9,6 +9,7 @@ someone), the next case starts from the same personas and data.
 
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,40 @@ from socrates.databases import AUTH
 from tests.accounts.factories import PASSWORD, UserFactory
 
 PERSONAS = ("user", "super_admin")
+
+
+def fuzz_examples() -> int:
+    # Small by default so that `make test` stays quick; `make fuzz` asks for many.
+    return int(os.environ.get("FUZZ_EXAMPLES", "10"))
+
+
+# Requests sent per operation, reported at the end of the run.
+FUZZ_REQUESTS = pytest.StashKey[Counter]()
+
+
+def pytest_configure(config):
+    config.stash[FUZZ_REQUESTS] = Counter()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    requests = config.stash.get(FUZZ_REQUESTS, None)
+    if requests:
+        terminalreporter.section("fuzz")
+        terminalreporter.write_line(
+            f"fuzz: {len(requests)} operation x persona runs, {requests.total()} requests "
+            f"({fuzz_examples()} random examples per operation after the boundary values)"
+        )
+
+
+@pytest.fixture
+def count_request(request):
+    requests = request.config.stash[FUZZ_REQUESTS]
+
+    def count() -> None:
+        requests[request.node.name] += 1
+
+    return count
+
 
 # With no example database Hypothesis still writes caches under ./.hypothesis;
 # they go to the temporary directory instead, so the working tree stays clean.
@@ -62,6 +97,6 @@ def as_persona(persona):
     """
 
     def headers() -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_tokens(persona).access}"}
+        return {"Authorization": f"Bearer {issue_tokens(user=persona).access}"}
 
     return headers

@@ -7,7 +7,6 @@ fuzz`` runs a long campaign); the run is deterministic and writes no
 Hypothesis example database.
 """
 
-import os
 from contextlib import contextmanager
 
 import pytest
@@ -24,16 +23,11 @@ from schemathesis.specs.openapi.checks import (
 
 from socrates.databases import AUTH, SPECS
 from socrates.wsgi import application
-from tests.fuzz.conftest import PERSONAS
+from tests.fuzz.conftest import PERSONAS, fuzz_examples
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-def fuzz_examples() -> int:
-    # Small by default so that `make test` stays quick; `make fuzz` asks for many.
-    return int(os.environ.get("FUZZ_EXAMPLES", "10"))
 
 
 CONFIG = schemathesis.Config.from_dict(
@@ -43,7 +37,8 @@ CONFIG = schemathesis.Config.from_dict(
         "generation": {
             "max-examples": fuzz_examples(),
             "deterministic": True,
-            # Nothing written under .hypothesis/ in the working tree.
+            # No example database: the seed finds a failure again, nothing
+            # is kept on disk (conftest.py moves Hypothesis's caches too).
             "database": "none",
         },
     }
@@ -83,7 +78,8 @@ def isolated():
 # The personas are made once per operation on purpose: each case is rolled
 # back, so the fixture's state is the same at every case's start.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_operation(case, as_persona):
+def test_operation(case, as_persona, count_request):
+    count_request()
     with isolated():
         case.call_and_validate(headers=as_persona(), checks=CHECKS)
 

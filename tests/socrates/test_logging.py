@@ -155,7 +155,7 @@ def test_a_4xx_is_logged_at_info_with_status_method_and_path_without_the_query_s
 @pytest.mark.parametrize("format_name", FORMATS)
 def test_tokens_hashes_and_passwords_never_reach_a_log_line(format_name):
     user = UserFactory()
-    pair = issue_tokens(user)
+    pair = issue_tokens(user=user)
     token_digest = RefreshToken.objects.get(user=user).token
     argon2_hash = user.password
     bcrypt_hash = bcrypt.hashpw(b"hunter2-secret", bcrypt.gensalt(rounds=4)).decode()
