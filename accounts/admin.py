@@ -6,56 +6,26 @@ follows their admin permission codes (``accounts.models.DJANGO_ADMIN_PERMISSIONS
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 
 from accounts import services
 from accounts.models import AdminAuditLog, AdminRole, AdminUser, RefreshToken, User
-from socrates.errors import DomainError
+from socrates.admin import ReadOnlyAdmin, ServiceBackedAdmin
+
+# Permissions come from admin roles (accounts.models.DJANGO_ADMIN_PERMISSIONS);
+# Django's groups are unused.
+admin.site.unregister(Group)
 
 
 def audit_context(request) -> services.AuditContext:
     return services.AuditContext.from_request(request)
 
 
-class ServiceBackedAdmin(admin.ModelAdmin):
-    """A rule's refusal is shown as an error, and nothing is saved or logged as done."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._refusal_as_message(
-            request, super().changeform_view, request, object_id, form_url, extra_context
-        )
-
-    def delete_view(self, request, object_id, extra_context=None):
-        return self._refusal_as_message(
-            request, super().delete_view, request, object_id, extra_context
-        )
-
-    def _refusal_as_message(self, request, view, *args):
-        try:
-            return view(*args)
-        except DomainError as refusal:
-            # The admin's own transaction has rolled back its log entry too.
-            self.message_user(request, refusal.message, level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def apply_to_each(self, request, queryset, operation, done: str) -> None:
-        succeeded = 0
-        for instance in queryset:
-            try:
-                operation(audit_context(request), instance)
-                succeeded += 1
-            except DomainError as refusal:
-                self.message_user(request, f"{instance}: {refusal.message}", messages.ERROR)
-        if succeeded:
-            self.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
-
-    @staticmethod
-    def saved_as(obj, saved) -> None:
-        """Point the admin's unsaved form object at the row a service saved."""
-        obj.pk = saved.pk
-        obj._state.adding = False
+class AccountsAdmin(ServiceBackedAdmin):
+    def action_context(self, request) -> services.AuditContext:
+        return audit_context(request)
 
 
 USER_CREATION_FIELDS = ["email", "username", "name", "surname", "role"]
@@ -81,7 +51,7 @@ class UserCreationForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(ServiceBackedAdmin):
+class UserAdmin(AccountsAdmin):
     list_display = ["email", "username", "role", "status", "is_active", "created_at"]
     list_filter = ["role", "status", "is_active", "is_verified"]
     search_fields = ["email", "username", "name", "surname"]
@@ -144,7 +114,7 @@ class UserAdmin(ServiceBackedAdmin):
 
 
 @admin.register(AdminRole)
-class AdminRoleAdmin(ServiceBackedAdmin):
+class AdminRoleAdmin(AccountsAdmin):
     list_display = ["name", "is_system_role", "permissions"]
     list_filter = ["is_system_role"]
     fields = ["name", "description", "permissions", "is_system_role"]
@@ -184,7 +154,7 @@ class GrantForm(forms.ModelForm):
 
 
 @admin.register(AdminUser)
-class AdminGrantAdmin(ServiceBackedAdmin):
+class AdminGrantAdmin(AccountsAdmin):
     """Grants are added here and revoked by the action; a revoked row stays."""
 
     form = GrantForm
@@ -216,17 +186,6 @@ class AdminGrantAdmin(ServiceBackedAdmin):
 
         grants = queryset.active().select_related("user", "role")
         self.apply_to_each(request, grants, revoke, "Revoked")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AdminAuditLog)

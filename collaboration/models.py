@@ -229,6 +229,23 @@ class ProjectInvitation(TimestampedModel):
         )
 
 
+class ActivityAction(models.TextChoices):
+    """What the application writes to ``activity_logs.action`` (an open set:
+    legacy rows hold other values)."""
+
+    PROJECT_CREATED = "project_created"
+    PROJECT_UPDATED = "project_updated"
+    PROJECT_ARCHIVED = "project_archived"
+    PROJECT_RESTORED = "project_restored"
+    PROJECT_DESTROYED = "project_destroyed"
+    PROJECT_TRANSFERRED = "project_transferred"
+    SHARE_CREATED = "share_created"
+    SHARE_UPDATED = "share_updated"
+    SHARE_DELETED = "share_deleted"
+    SPECIFICATION_CREATED = "specification_created"
+    SPECIFICATION_VERSIONED = "specification_versioned"
+
+
 class ActivitySeverity(models.TextChoices):
     INFO = "info"
     WARNING = "warning"

@@ -11,6 +11,7 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     NOT_AUTHENTICATED = "not_authenticated"
     PERMISSION_DENIED = "permission_denied"
+    ACCESS_LEVEL_TOO_LOW = "access_level_too_low"
     CSRF_FAILED = "csrf_failed"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"

@@ -208,6 +208,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" with its own closed set.
+    "ENUM_NAME_OVERRIDES": {
+        "UserStatusEnum": "accounts.models.UserStatus",
+        "ProjectStatusEnum": "specs.models.ProjectStatus",
+        "SpecificationStatusEnum": "specs.models.SpecificationStatus",
+    },
 }
 
 

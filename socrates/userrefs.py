@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from socrates.error_codes import ErrorCode
+from socrates.errors import DomainError
 
 
 class UserRefField(models.UUIDField):
@@ -19,13 +20,24 @@ class UserRefField(models.UUIDField):
         super().validate(value, model_instance)
         if value is None:
             return
-        user_model = apps.get_model("accounts", "User")
-        if not user_model.objects.active().filter(pk=value).exists():
+        if not is_active_user(value):
             raise ValidationError(
                 "No active user with id %(value)s.",
                 code=ErrorCode.UNKNOWN_USER,
                 params={"value": value},
             )
+
+
+def is_active_user(user_id) -> bool:
+    return apps.get_model("accounts", "User").objects.active().filter(pk=user_id).exists()
+
+
+def require_active_user(user_id, *, field: str) -> None:
+    """A user id taken from a request names an active user, or a 400 names the field."""
+    if not is_active_user(user_id):
+        raise DomainError(
+            f"No active user with id {user_id}.", field=field, code=ErrorCode.UNKNOWN_USER
+        )
 
 
 def user_ref_fields() -> list[UserRefField]:

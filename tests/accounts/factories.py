@@ -1,10 +1,19 @@
+import functools
+
 import factory
+from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
 from accounts.models import AdminRole, AdminUser, User
 from socrates.databases import AUTH
 
 PASSWORD = "Correct-Horse-Battery-9"
+
+
+@functools.cache
+def hashed_password() -> str:
+    """PASSWORD hashed once (Argon2 is slow by design): every factory user shares it."""
+    return make_password(PASSWORD)
 
 
 class UserFactory(DjangoModelFactory):
@@ -17,7 +26,7 @@ class UserFactory(DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     name = "Ada"
     surname = "Lovelace"
-    password = factory.django.Password(PASSWORD)
+    password = factory.LazyFunction(hashed_password)
 
 
 class AdminRoleFactory(DjangoModelFactory):

@@ -12,12 +12,14 @@ import json
 import os
 
 from django.contrib import admin
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts import services
 from accounts.models import User
+from collaboration import services as collaboration_services
+from collaboration.services import ActivityContext
 from socrates.databases import AUTH
+from specs import services as specs_services
 
 super_admin = User.objects.db_manager(AUTH).create_superuser(
     email=os.environ["E2E_ADMIN_EMAIL"],
@@ -33,7 +35,13 @@ reader = services.create_user(
     name="Reader",
 )
 services.issue_tokens(user=reader)
-Group.objects.create(name="e2e reviewers")
+
+# A project shared with the reader, with a specification: each service also
+# writes its activity row.
+owner = ActivityContext(user_id=super_admin.pk, ip_address="127.0.0.1", user_agent="e2e seed")
+project = specs_services.create_project(context=owner, name="E2E idea", description="Seeded.")
+collaboration_services.create_share(context=owner, project=project, shared_with_user_id=reader.pk)
+specs_services.write_specification(context=owner, project=project, key="database", value="pg")
 
 unseeded = [
     model._meta.label for model in admin.site._registry if not model._default_manager.exists()

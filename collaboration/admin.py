@@ -1,0 +1,29 @@
+"""The Django admin for sharing and the activity log (read-only: shares change
+through the API's rules, and the log is history)."""
+
+from django.contrib import admin
+
+from collaboration.models import ActivityLog, ProjectShare
+from socrates.admin import ReadOnlyAdmin
+
+
+@admin.register(ProjectShare)
+class ProjectShareAdmin(ReadOnlyAdmin):
+    list_display = [
+        "project",
+        "shared_with_user_id",
+        "shared_with_team",
+        "permission_level",
+        "expiry_date",
+    ]
+    list_filter = ["permission_level", "access_type"]
+    search_fields = ["shared_with_user_id", "project__name"]
+    raw_id_fields = ["project", "shared_with_team"]
+
+
+@admin.register(ActivityLog)
+class ActivityLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "action", "resource_type", "resource_name", "user_id"]
+    list_filter = ["action", "resource_type", "severity"]
+    search_fields = ["resource_name", "resource_id", "user_id"]
+    date_hierarchy = "created_at"

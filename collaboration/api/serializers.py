@@ -1,0 +1,31 @@
+from rest_framework import serializers
+
+from collaboration.models import ProjectShare, Team
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    shared_with_team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = ProjectShare
+        fields = [
+            "id",
+            "project",
+            "shared_with_user_id",
+            "shared_with_team",
+            "shared_by_id",
+            "permission_level",
+            "access_type",
+            "expiry_date",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["project", "shared_by_id", "access_type", "created_at", "updated_at"]
+
+
+class ShareChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProjectShare
+        fields = ["permission_level", "expiry_date"]

@@ -1,0 +1,145 @@
+"""Writes of collaboration data, and the activity log every project change writes."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from django.utils import timezone
+
+from collaboration.error_codes import CollaborationErrorCode
+from collaboration.models import (
+    AccessType,
+    ActivityAction,
+    ActivityLog,
+    ProjectShare,
+    SharePermission,
+    Team,
+)
+from socrates.api.clients import client_ip
+from socrates.db.transactions import atomic_for
+from socrates.errors import DomainError
+from socrates.userrefs import require_active_user
+from specs.models import Project
+
+
+@dataclass(frozen=True)
+class ActivityContext:
+    """Who acts, and from where: recorded in ``activity_logs``."""
+
+    user_id: UUID
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def from_request(cls, request) -> "ActivityContext":
+        user_agent = request.META.get("HTTP_USER_AGENT") or None
+        return cls(
+            user_id=request.user.pk,
+            ip_address=client_ip(request),
+            user_agent=user_agent[:500] if user_agent else None,
+        )
+
+
+def record_activity(
+    *,
+    context: ActivityContext,
+    action: str,
+    resource_type: str,
+    resource_id: UUID,
+    resource_name: str | None = None,
+    changes: dict | None = None,
+) -> ActivityLog:
+    """One ``activity_logs`` row; callers write it inside their own transaction."""
+    return ActivityLog.objects.create(
+        user_id=context.user_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        resource_name=resource_name[:255] if resource_name else None,
+        changes=changes or {},
+        ip_address=context.ip_address,
+        user_agent=context.user_agent,
+    )
+
+
+# Shares ---------------------------------------------------------------------------
+
+
+def _record_share(context: ActivityContext, action: str, share: ProjectShare, **changes) -> None:
+    record_activity(
+        context=context,
+        action=action,
+        resource_type="project_share",
+        resource_id=share.pk,
+        resource_name=str(share.project_id),
+        changes={"project_id": str(share.project_id), **changes},
+    )
+
+
+def _share_state(share: ProjectShare) -> dict:
+    return {
+        "shared_with_user_id": str(share.shared_with_user_id or "") or None,
+        "shared_with_team_id": str(share.shared_with_team_id or "") or None,
+        "permission_level": share.permission_level,
+        "expiry_date": share.expiry_date.isoformat() if share.expiry_date else None,
+    }
+
+
+def create_share(
+    *,
+    context: ActivityContext,
+    project: Project,
+    permission_level: str = SharePermission.VIEW,
+    shared_with_user_id: UUID | None = None,
+    shared_with_team: Team | None = None,
+    expiry_date: datetime | None = None,
+) -> ProjectShare:
+    """Shares a project with one active user or with a team's active members."""
+    if (shared_with_user_id is None) == (shared_with_team is None):
+        raise DomainError(
+            "Share with exactly one of a user or a team.", field="shared_with_user_id"
+        )
+    if shared_with_user_id is not None:
+        require_active_user(shared_with_user_id, field="shared_with_user_id")
+        if shared_with_user_id == project.owner_id:
+            raise DomainError(
+                "The owner already has every right.",
+                field="shared_with_user_id",
+                code=CollaborationErrorCode.OWNER_NEEDS_NO_SHARE,
+            )
+    if expiry_date is not None and expiry_date <= timezone.now():
+        raise DomainError("The expiry date has passed.", field="expiry_date")
+    with atomic_for(ProjectShare):
+        share = ProjectShare.objects.create(
+            project=project,
+            shared_with_user_id=shared_with_user_id,
+            shared_with_team=shared_with_team,
+            shared_by_id=context.user_id,
+            permission_level=permission_level,
+            access_type=AccessType.SHARED_USER if shared_with_user_id else AccessType.SHARED_TEAM,
+            expiry_date=expiry_date,
+        )
+        _record_share(context, ActivityAction.SHARE_CREATED, share, after=_share_state(share))
+    return share
+
+
+def update_share(*, context: ActivityContext, share: ProjectShare, **changes) -> ProjectShare:
+    """Changes a share's level or expiry; whom it is for stays."""
+    expiry_date = changes.get("expiry_date")
+    if expiry_date is not None and expiry_date <= timezone.now():
+        raise DomainError("The expiry date has passed.", field="expiry_date")
+    before = _share_state(share)
+    for name, value in changes.items():
+        setattr(share, name, value)
+    with atomic_for(ProjectShare):
+        share.save(update_fields=[*changes, "updated_at"])
+        _record_share(
+            context, ActivityAction.SHARE_UPDATED, share, before=before, after=_share_state(share)
+        )
+    return share
+
+
+def delete_share(*, context: ActivityContext, share: ProjectShare) -> None:
+    with atomic_for(ProjectShare):
+        _record_share(context, ActivityAction.SHARE_DELETED, share, before=_share_state(share))
+        share.delete()

@@ -1,0 +1,84 @@
+"""The Django admin for projects and specifications; project saves go through
+specs.services, so they write the same activity rows as the API."""
+
+from django.contrib import admin
+
+from collaboration.services import ActivityContext
+from socrates.admin import ReadOnlyAdmin, ServiceBackedAdmin
+from specs import services
+from specs.models import Project, Specification
+
+
+class SpecsAdmin(ServiceBackedAdmin):
+    def action_context(self, request) -> ActivityContext:
+        return ActivityContext.from_request(request)
+
+
+@admin.register(Project)
+class ProjectAdmin(SpecsAdmin):
+    list_display = ["name", "status", "current_phase", "owner_id", "created_at"]
+    list_filter = ["status", "current_phase"]
+    search_fields = ["name", "owner_id"]
+    ordering = ["-created_at"]
+    fields = [
+        "name",
+        "description",
+        "current_phase",
+        "maturity_score",
+        "status",
+        "owner_id",
+        "creator_id",
+    ]
+    readonly_fields = ["status", "owner_id", "creator_id"]
+    add_fields = ["name", "description", "maturity_score"]
+    actions = ["archive", "restore"]
+
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else self.fields
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Projects are archived, then destroyed one at a time, through the rules.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        context = self.action_context(request)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if change:
+            services.update_project(
+                context=context, project=Project.objects.get(pk=obj.pk), **changes
+            )
+        else:
+            self.saved_as(obj, services.create_project(context=context, **changes))
+
+    def delete_model(self, request, obj):
+        services.destroy_project(context=self.action_context(request), project=obj)
+
+    @admin.action(description="Archive the selected projects")
+    def archive(self, request, queryset):
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda context, project: services.archive_project(context=context, project=project),
+            "Archived",
+        )
+
+    @admin.action(description="Restore the selected projects")
+    def restore(self, request, queryset):
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda context, project: services.restore_project(context=context, project=project),
+            "Restored",
+        )
+
+
+@admin.register(Specification)
+class SpecificationAdmin(ReadOnlyAdmin):
+    """Versions are written through the API, which numbers and retires them."""
+
+    list_display = ["key", "version", "is_current", "project", "status", "created_at"]
+    list_filter = ["is_current", "status", "type", "category"]
+    search_fields = ["key", "value"]
+    raw_id_fields = ["project"]

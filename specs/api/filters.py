@@ -1,0 +1,29 @@
+import django_filters
+
+from socrates.api.filters import FilterSet
+from specs.models import Project, Specification
+
+
+class ProjectFilter(FilterSet):
+    class Meta:
+        model = Project
+        fields = ["status", "current_phase"]
+
+
+class SpecificationFilter(FilterSet):
+    history = django_filters.BooleanFilter(
+        method="filter_history", help_text="true: every version, not only the current ones."
+    )
+
+    class Meta:
+        model = Specification
+        fields = ["key", "category", "status", "type", "history"]
+
+    def filter_history(self, queryset, name, value):
+        return queryset if value else queryset.filter(is_current=True)
+
+    def filter_queryset(self, queryset):
+        # Without ?history=true, only the current version of each key.
+        if self.form.cleaned_data.get("history") is None:
+            queryset = queryset.filter(is_current=True)
+        return super().filter_queryset(queryset)

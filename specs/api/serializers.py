@@ -1,0 +1,75 @@
+from rest_framework import serializers
+
+from specs.models import Project, Specification
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is None:
+            # Every project starts in discovery; the phase changes afterwards.
+            fields["current_phase"].read_only = True
+        return fields
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "description",
+            "current_phase",
+            "status",
+            "maturity_score",
+            "metadata",
+            "user_id",
+            "creator_id",
+            "owner_id",
+            "created_at",
+            "updated_at",
+        ]
+        # Set from the request and changed only by archive, restore and transfer.
+        read_only_fields = ["status", "user_id", "creator_id", "owner_id"]
+        extra_kwargs = {
+            "name": {"min_length": 1},
+            "description": {"max_length": 2000},
+            "maturity_score": {"min_value": 0, "max_value": 100},
+        }
+
+
+class TransferSerializer(serializers.Serializer):
+    user_id = serializers.UUIDField(help_text="The active user who becomes the owner.")
+
+
+class SpecificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Specification
+        fields = [
+            "id",
+            "project",
+            "key",
+            "value",
+            "type",
+            "status",
+            "version",
+            "category",
+            "content",
+            "source",
+            "confidence",
+            "is_current",
+            "metadata",
+            "superseded_at",
+            "superseded_by",
+            "created_at",
+            "updated_at",
+        ]
+        # Versions are the service's to number and retire.
+        read_only_fields = [
+            "project",
+            "version",
+            "is_current",
+            "superseded_at",
+            "superseded_by",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"confidence": {"min_value": 0.0, "max_value": 1.0}}

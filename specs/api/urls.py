@@ -1,0 +1,21 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from specs.api import views
+
+app_name = "specs"
+
+router = SimpleRouter(use_regex_path=False)
+router.register("projects", views.ProjectViewSet, basename="project")
+
+# Everything inside a project lives under its URL.
+project_router = SimpleRouter(use_regex_path=False)
+project_router.register("specifications", views.SpecificationViewSet, basename="specification")
+
+urlpatterns = [
+    *router.urls,
+    path("projects/<uuid:project_id>/", include(project_router.urls)),
+]
+
+# Entries of the API root (socrates.api.urls).
+root_links = {"projects": "specs:project-list"}

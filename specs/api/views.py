@@ -1,0 +1,157 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from collaboration.services import ActivityContext
+from socrates.api.viewsets import AccessCheckedViewSet
+from specs import selectors, services
+from specs.api.filters import ProjectFilter, SpecificationFilter
+from specs.api.serializers import ProjectSerializer, SpecificationSerializer, TransferSerializer
+from specs.models import Project, Specification
+from specs.selectors import AccessLevel
+
+
+class ProjectAccessMixin:
+    """The project a request is about is found through the caller's access."""
+
+    not_found_message = "No such project."
+    project_lookup = "project_id"
+
+    def access_level(self):
+        return selectors.access_level(self.request.user.pk, self.kwargs[self.project_lookup])
+
+    def get_project(self) -> Project:
+        return get_object_or_404(Project, pk=self.kwargs[self.project_lookup])
+
+    def activity_context(self) -> ActivityContext:
+        return ActivityContext.from_request(self.request)
+
+
+class ProjectViewSet(
+    ProjectAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    AccessCheckedViewSet,
+):
+    """Projects the caller can see. DELETE archives; ``destroy/`` deletes for good."""
+
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
+    search_fields = ["name"]
+    ordering_fields = ["created_at", "updated_at", "name"]
+    ordering = ["-created_at"]
+    lookup_value_converter = "uuid"
+    project_lookup = "pk"
+    required_levels = {
+        "list": None,
+        "create": None,
+        "retrieve": AccessLevel.VIEW,
+        "update": AccessLevel.EDIT,
+        "partial_update": AccessLevel.EDIT,
+        "destroy": AccessLevel.OWNER,
+        "restore": AccessLevel.OWNER,
+        "purge": AccessLevel.OWNER,
+        "transfer": AccessLevel.OWNER,
+    }
+
+    def get_queryset(self):
+        return selectors.visible_projects(self.request.user.pk)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_project(
+            context=self.activity_context(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_project(
+            context=self.activity_context(),
+            project=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    @extend_schema(responses=ProjectSerializer)
+    def destroy(self, request, *args, **kwargs):
+        project = services.archive_project(
+            context=self.activity_context(), project=self.get_object()
+        )
+        return Response(self.get_serializer(project).data)
+
+    @extend_schema(request=None, responses=ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        project = services.restore_project(
+            context=self.activity_context(), project=self.get_object()
+        )
+        return Response(self.get_serializer(project).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="destroy")
+    def purge(self, request, pk=None):
+        services.destroy_project(context=self.activity_context(), project=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=TransferSerializer, responses=ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        project = services.transfer_project(
+            context=self.activity_context(),
+            project=self.get_object(),
+            new_owner_id=serializer.validated_data["user_id"],
+        )
+        return Response(self.get_serializer(project).data)
+
+
+class SpecificationViewSet(
+    ProjectAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    AccessCheckedViewSet,
+):
+    """A project's specification: the current version of each key (``?history=true``:
+    every version). Writing a key, or changing a specification, adds a version."""
+
+    # The model for the schema; requests read get_queryset().
+    queryset = Specification.objects.none()
+    serializer_class = SpecificationSerializer
+    filterset_class = SpecificationFilter
+    search_fields = ["key", "value"]
+    ordering_fields = ["key", "created_at", "version"]
+    ordering = ["key", "-version"]
+    lookup_value_converter = "uuid"
+    # A change is a new version of what it names: PATCH only, no PUT.
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    required_levels = {
+        "list": AccessLevel.VIEW,
+        "retrieve": AccessLevel.VIEW,
+        "create": AccessLevel.EDIT,
+        "update": AccessLevel.EDIT,
+        "partial_update": AccessLevel.EDIT,
+    }
+
+    def get_queryset(self):
+        return self.get_project().specifications.all()
+
+    def filter_queryset(self, queryset):
+        # Filters (and current-only unless ?history=true) apply to lists; any
+        # version is found by its id.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def perform_create(self, serializer):
+        serializer.instance = services.write_specification(
+            context=self.activity_context(), project=self.get_project(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        changes = {key: value for key, value in serializer.validated_data.items() if key != "key"}
+        serializer.instance = services.change_specification(
+            context=self.activity_context(), specification=serializer.instance, **changes
+        )

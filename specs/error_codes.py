@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class SpecsErrorCode(StrEnum):
+    ALREADY_ARCHIVED = "already_archived"
+    NOT_ARCHIVED = "not_archived"
+    ALREADY_OWNER = "already_owner"
+    SUPERSEDED = "superseded"

@@ -1,0 +1,81 @@
+"""Reads of projects and what is inside them, including who may see what.
+
+Access levels (BEHAVIOUR.md): view < comment < edit < admin < owner. The owner
+has every right; anyone else has the highest level granted by an unexpired
+share, to them or to a team they are an active member of. A project nobody
+granted a user does not exist for that user (404, never 403).
+"""
+
+from enum import IntEnum
+from uuid import UUID
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Now
+
+from collaboration.models import MemberStatus, ProjectShare, SharePermission, TeamMember
+from specs.models import Project
+
+
+class AccessLevel(IntEnum):
+    VIEW = 1
+    COMMENT = 2
+    EDIT = 3
+    ADMIN = 4
+    OWNER = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+SHARE_LEVELS = {
+    SharePermission.VIEW: AccessLevel.VIEW,
+    SharePermission.COMMENT: AccessLevel.COMMENT,
+    SharePermission.EDIT: AccessLevel.EDIT,
+    SharePermission.ADMIN: AccessLevel.ADMIN,
+}
+
+
+def live_shares_for(user_id: UUID) -> QuerySet[ProjectShare]:
+    """Unexpired shares to the user, or to a team the user is an active member of."""
+    teams = TeamMember.objects.filter(user_id=user_id, status=MemberStatus.ACTIVE).values("team_id")
+    return ProjectShare.objects.filter(
+        Q(expiry_date__isnull=True) | Q(expiry_date__gt=Now()),
+        Q(shared_with_user_id=user_id) | Q(shared_with_team_id__in=teams),
+    )
+
+
+def visible_projects(user_id: UUID) -> QuerySet[Project]:
+    """The projects a user can see, as one SQL statement."""
+    shared = live_shares_for(user_id).filter(project_id=OuterRef("pk"))
+    return Project.objects.filter(Q(owner_id=user_id) | Exists(shared))
+
+
+_SHARE_RANK = Case(
+    *(When(permission_level=share, then=level.value) for share, level in SHARE_LEVELS.items()),
+    output_field=IntegerField(),
+)
+
+
+def access_level(user_id: UUID, project_id) -> AccessLevel | None:
+    """The user's level on a project, or None when the project is not visible to
+    them (or does not exist): one query."""
+    best_share = (
+        live_shares_for(user_id)
+        .filter(project_id=OuterRef("pk"))
+        .annotate(rank=_SHARE_RANK)
+        .order_by("-rank")
+        .values("rank")[:1]
+    )
+    found = (
+        Project.objects.filter(pk=project_id)
+        .annotate(share_rank=Subquery(best_share))
+        .values_list("owner_id", "share_rank")
+        .first()
+    )
+    if found is None:
+        return None
+    owner_id, share_rank = found
+    if owner_id == user_id:
+        return AccessLevel.OWNER
+    return AccessLevel(share_rank) if share_rank else None

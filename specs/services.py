@@ -1,0 +1,226 @@
+"""Writes of projects and specifications. Each runs in one transaction on the
+specs database and writes its ``activity_logs`` row in it."""
+
+from uuid import UUID
+
+from django.utils import timezone
+
+from collaboration.models import AccessType, ActivityAction, ProjectShare, SharePermission
+from collaboration.services import ActivityContext, record_activity
+from socrates.db.transactions import atomic_for
+from socrates.errors import Conflict
+from socrates.userrefs import require_active_user
+from specs.error_codes import SpecsErrorCode
+from specs.models import Project, ProjectPhase, ProjectStatus, Specification
+
+# What a project's owner can change directly; status and ownership change
+# through archive, restore and transfer.
+EDITABLE_PROJECT_FIELDS = ("name", "description", "current_phase", "maturity_score", "metadata")
+# A project's fields that its activity row records before and after a change.
+AUDITED_PROJECT_FIELDS = (*EDITABLE_PROJECT_FIELDS[:4], "status", "owner_id")
+
+
+def _snapshot(project: Project) -> dict:
+    return {name: _plain(getattr(project, name)) for name in AUDITED_PROJECT_FIELDS}
+
+
+def _plain(value):
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _record(context: ActivityContext, action: str, project: Project, **changes) -> None:
+    record_activity(
+        context=context,
+        action=action,
+        resource_type="project",
+        resource_id=project.pk,
+        resource_name=project.name,
+        changes=changes,
+    )
+
+
+# Projects ----------------------------------------------------------------------
+
+
+def create_project(
+    *,
+    context: ActivityContext,
+    name: str,
+    description: str | None = None,
+    maturity_score: int | None = None,
+    metadata: dict | None = None,
+) -> Project:
+    """The creator owns the project; ``user_id`` (the legacy owner column) follows.
+    Every project starts active, in discovery."""
+    with atomic_for(Project):
+        project = Project.objects.create(
+            name=name,
+            description=description,
+            maturity_score=maturity_score,
+            metadata=metadata if metadata is not None else {},
+            user_id=context.user_id,
+            creator_id=context.user_id,
+            owner_id=context.user_id,
+            current_phase=ProjectPhase.DISCOVERY,
+            status=ProjectStatus.ACTIVE,
+        )
+        _record(context, ActivityAction.PROJECT_CREATED, project, after=_snapshot(project))
+    return project
+
+
+def update_project(*, context: ActivityContext, project: Project, **changes) -> Project:
+    before = _snapshot(project)
+    for name, value in changes.items():
+        setattr(project, name, value)
+    with atomic_for(Project):
+        project.save(update_fields=[*changes, "updated_at"])
+        _record(
+            context,
+            ActivityAction.PROJECT_UPDATED,
+            project,
+            before=before,
+            after=_snapshot(project),
+        )
+    return project
+
+
+def archive_project(*, context: ActivityContext, project: Project) -> Project:
+    """DELETE archives: a soft delete that restore undoes."""
+    if project.status == ProjectStatus.ARCHIVED:
+        raise Conflict("This project is already archived.", code=SpecsErrorCode.ALREADY_ARCHIVED)
+    return _set_status(context, project, ProjectStatus.ARCHIVED, ActivityAction.PROJECT_ARCHIVED)
+
+
+def restore_project(*, context: ActivityContext, project: Project) -> Project:
+    if project.status != ProjectStatus.ARCHIVED:
+        raise Conflict(
+            "Only an archived project can be restored.", code=SpecsErrorCode.NOT_ARCHIVED
+        )
+    return _set_status(context, project, ProjectStatus.ACTIVE, ActivityAction.PROJECT_RESTORED)
+
+
+def _set_status(context, project: Project, status: str, action: str) -> Project:
+    before = project.status
+    project.status = status
+    with atomic_for(Project):
+        project.save(update_fields=["status", "updated_at"])
+        _record(context, action, project, before={"status": before}, after={"status": status})
+    return project
+
+
+def destroy_project(*, context: ActivityContext, project: Project) -> None:
+    """Deletes an archived project and everything in it, for good."""
+    if project.status != ProjectStatus.ARCHIVED:
+        raise Conflict(
+            "Only an archived project can be destroyed: archive it first.",
+            code=SpecsErrorCode.NOT_ARCHIVED,
+        )
+    with atomic_for(Project):
+        _record(context, ActivityAction.PROJECT_DESTROYED, project, before=_snapshot(project))
+        project.delete()
+
+
+def transfer_project(*, context: ActivityContext, project: Project, new_owner_id: UUID) -> Project:
+    """The owner hands the project on; they keep an admin share of it."""
+    if new_owner_id == project.owner_id:
+        raise Conflict("This user already owns the project.", code=SpecsErrorCode.ALREADY_OWNER)
+    require_active_user(new_owner_id, field="user_id")
+    old_owner_id = project.owner_id
+    with atomic_for(Project):
+        project.owner_id = project.user_id = new_owner_id
+        project.save(update_fields=["owner_id", "user_id", "updated_at"])
+        # The new owner has every right: a share of theirs would only mislead.
+        project.shares.filter(shared_with_user_id=new_owner_id).delete()
+        ProjectShare.objects.update_or_create(
+            project=project,
+            shared_with_user_id=old_owner_id,
+            defaults={
+                "permission_level": SharePermission.ADMIN,
+                "access_type": AccessType.SHARED_USER,
+                "shared_by_id": new_owner_id,
+                "expiry_date": None,
+            },
+        )
+        _record(
+            context,
+            ActivityAction.PROJECT_TRANSFERRED,
+            project,
+            before={"owner_id": str(old_owner_id)},
+            after={"owner_id": str(new_owner_id)},
+        )
+    return project
+
+
+# Specifications --------------------------------------------------------------
+
+
+def write_specification(
+    *, context: ActivityContext, project: Project, key: str, **fields
+) -> Specification:
+    """A new value for a key: version 1, or the next version superseding the current one.
+
+    Writers of one project are serialised by a lock on its row, so concurrent
+    writes of one key each get their own version and exactly one stays current.
+    """
+    with atomic_for(Specification):
+        Project.objects.select_for_update().filter(pk=project.pk).exists()
+        current = Specification.objects.filter(project=project, key=key, is_current=True).first()
+        latest = (
+            Specification.objects.filter(project=project, key=key)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current is not None:
+            current.is_current = False
+            current.superseded_at = timezone.now()
+            current.save(update_fields=["is_current", "superseded_at", "updated_at"])
+        specification = Specification.objects.create(
+            project=project, key=key, version=(latest or 0) + 1, is_current=True, **fields
+        )
+        if current is not None:
+            current.superseded_by = str(specification.pk)
+            current.save(update_fields=["superseded_by", "updated_at"])
+        record_activity(
+            context=context,
+            action=ActivityAction.SPECIFICATION_VERSIONED
+            if current
+            else ActivityAction.SPECIFICATION_CREATED,
+            resource_type="specification",
+            resource_id=specification.pk,
+            resource_name=f"{key} v{specification.version}",
+            changes={"project_id": str(project.pk), "key": key, "version": specification.version},
+        )
+    return specification
+
+
+# A specification's own fields that a new version carries over unless changed.
+SPECIFICATION_CONTENT = (
+    "value",
+    "type",
+    "status",
+    "category",
+    "content",
+    "source",
+    "confidence",
+    "metadata",
+)
+
+
+def change_specification(
+    *, context: ActivityContext, specification: Specification, **changes
+) -> Specification:
+    """A change to the current version is written as the next version."""
+    if not specification.is_current:
+        raise Conflict(
+            f"Version {specification.version} of {specification.key} has been superseded; "
+            "change the current one.",
+            code=SpecsErrorCode.SUPERSEDED,
+        )
+    carried = {name: getattr(specification, name) for name in SPECIFICATION_CONTENT}
+    return write_specification(
+        context=context,
+        project=specification.project,
+        key=specification.key,
+        **{**carried, **changes},
+    )
