@@ -6,14 +6,26 @@ share, to them or to a team they are an active member of. A project nobody
 granted a user does not exist for that user (404, never 403).
 """
 
+from dataclasses import dataclass
 from enum import IntEnum
 from uuid import UUID
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, When
-from django.db.models.functions import Now
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import (
+    Avg,
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce, Now
 
 from collaboration.models import MemberStatus, ProjectShare, SharePermission, TeamMember
-from specs.models import Project
+from specs.models import Project, Specification
 
 
 class AccessLevel(IntEnum):
@@ -79,3 +91,52 @@ def access_level(user_id: UUID, project_id) -> AccessLevel | None:
     if owner_id == user_id:
         return AccessLevel.OWNER
     return AccessLevel(share_rank) if share_rank else None
+
+
+# Quality and export -----------------------------------------------------------
+
+QUALITY_CATEGORIES = ("goals", "requirements", "tech_stack", "constraints", "testing", "deployment")
+READINESS_COVERAGE_THRESHOLD = 0.75
+READINESS_THRESHOLD = 0.70
+
+
+@dataclass(frozen=True)
+class Quality:
+    coverage: float
+    confidence: float
+    completeness: float
+    overall: float
+    readiness: float
+    ready: bool
+    missing_categories: list[str]
+
+
+def project_quality(project: Project) -> Quality:
+    """BEHAVIOUR.md's formula, over the current specifications (one query)."""
+    current = project.specifications.filter(is_current=True)
+    totals = current.aggregate(
+        confidence=Coalesce(Avg("confidence"), 0.0),
+        covered=ArrayAgg("category", distinct=True, filter=Q(category__in=QUALITY_CATEGORIES)),
+    )
+    covered = set(totals["covered"] or [])
+    coverage = len(covered) / len(QUALITY_CATEGORIES)
+    confidence = float(totals["confidence"])
+    completeness = (project.maturity_score or 0) / 100
+    readiness = 0.35 * coverage + 0.35 * confidence + 0.30 * completeness
+    return Quality(
+        coverage=round(coverage, 4),
+        confidence=round(confidence, 4),
+        completeness=round(completeness, 4),
+        overall=round(0.4 * coverage + 0.4 * confidence + 0.2 * completeness, 4),
+        readiness=round(readiness, 4),
+        ready=coverage >= READINESS_COVERAGE_THRESHOLD and readiness >= READINESS_THRESHOLD,
+        missing_categories=[name for name in QUALITY_CATEGORIES if name not in covered],
+    )
+
+
+def current_specification(project: Project) -> dict[str, list[Specification]]:
+    """The current version of every key, grouped by category, in key order."""
+    grouped: dict[str, list[Specification]] = {}
+    for specification in project.specifications.filter(is_current=True).order_by("category", "key"):
+        grouped.setdefault(specification.category, []).append(specification)
+    return grouped

@@ -73,3 +73,38 @@ class SpecificationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"confidence": {"min_value": 0.0, "max_value": 1.0}}
+
+
+class QualitySerializer(serializers.Serializer):
+    coverage = serializers.FloatField(help_text="Share of the six core categories specified.")
+    confidence = serializers.FloatField(help_text="Average confidence of current specifications.")
+    completeness = serializers.FloatField(help_text="maturity_score / 100.")
+    overall = serializers.FloatField(help_text="0.4 coverage + 0.4 confidence + 0.2 completeness")
+    readiness = serializers.FloatField(
+        help_text="0.35 coverage + 0.35 confidence + 0.30 completeness"
+    )
+    ready = serializers.BooleanField(help_text="coverage >= 0.75 and readiness >= 0.70")
+    missing_categories = serializers.ListField(child=serializers.CharField())
+
+
+class ExportedSpecificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Specification
+        fields = ["key", "value", "version", "confidence", "type", "status", "updated_at"]
+
+
+class ExportedCategorySerializer(serializers.Serializer):
+    category = serializers.CharField()
+    specifications = ExportedSpecificationSerializer(many=True)
+
+
+class ExportedProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "current_phase", "status"]
+
+
+class ExportSerializer(serializers.Serializer):
+    project = ExportedProjectSerializer()
+    exported_at = serializers.DateTimeField()
+    categories = ExportedCategorySerializer(many=True)

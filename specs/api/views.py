@@ -1,14 +1,24 @@
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from collaboration.services import ActivityContext
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs import selectors, services
 from specs.api.filters import ProjectFilter, SpecificationFilter
-from specs.api.serializers import ProjectSerializer, SpecificationSerializer, TransferSerializer
+from specs.api.renderers import MarkdownRenderer
+from specs.api.serializers import (
+    ExportSerializer,
+    ProjectSerializer,
+    QualitySerializer,
+    SpecificationSerializer,
+    TransferSerializer,
+)
 from specs.models import Project, Specification
 from specs.selectors import AccessLevel
 
@@ -57,6 +67,8 @@ class ProjectViewSet(
         "restore": AccessLevel.OWNER,
         "purge": AccessLevel.OWNER,
         "transfer": AccessLevel.OWNER,
+        "quality": AccessLevel.VIEW,
+        "export": AccessLevel.VIEW,
     }
 
     def get_queryset(self):
@@ -106,6 +118,32 @@ class ProjectViewSet(
             new_owner_id=serializer.validated_data["user_id"],
         )
         return Response(self.get_serializer(project).data)
+
+    @extend_schema(responses=QualitySerializer)
+    @action(detail=True, methods=["get"])
+    def quality(self, request, pk=None):
+        return Response(QualitySerializer(selectors.project_quality(self.get_object())).data)
+
+    @extend_schema(
+        responses={
+            (200, "text/markdown"): OpenApiTypes.STR,
+            (200, "application/json"): ExportSerializer,
+        },
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[MarkdownRenderer, JSONRenderer])
+    def export(self, request, pk=None):
+        """The project's current specification as one document: Markdown by
+        default, JSON with ``?format=json``."""
+        project = self.get_object()
+        document = {
+            "project": project,
+            "exported_at": timezone.now(),
+            "categories": [
+                {"category": category, "specifications": specifications}
+                for category, specifications in selectors.current_specification(project).items()
+            ],
+        }
+        return Response(ExportSerializer(document).data)
 
 
 class SpecificationViewSet(

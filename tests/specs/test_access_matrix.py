@@ -31,6 +31,8 @@ REQUIRED_LEVELS = {
     "POST /api/v1/projects/{id}/destroy/": AccessLevel.OWNER,
     "POST /api/v1/projects/{id}/restore/": AccessLevel.OWNER,
     "POST /api/v1/projects/{id}/transfer/": AccessLevel.OWNER,
+    "GET /api/v1/projects/{id}/quality/": AccessLevel.VIEW,
+    "GET /api/v1/projects/{id}/export/": AccessLevel.VIEW,
     f"GET {P}/shares/": AccessLevel.ADMIN,
     f"POST {P}/shares/": AccessLevel.ADMIN,
     f"GET {P}/shares/{{id}}/": AccessLevel.ADMIN,
