@@ -3,7 +3,7 @@ through the API's rules, and the log is history)."""
 
 from django.contrib import admin
 
-from collaboration.models import ActivityLog, ProjectShare
+from collaboration.models import ActivityLog, ProjectShare, Team, TeamMember
 from socrates.admin import ReadOnlyAdmin
 
 
@@ -27,3 +27,24 @@ class ActivityLogAdmin(ReadOnlyAdmin):
     list_filter = ["action", "resource_type", "severity"]
     search_fields = ["resource_name", "resource_id", "user_id"]
     date_hierarchy = "created_at"
+
+
+class TeamMemberInline(admin.TabularInline):
+    model = TeamMember
+    fields = ["user_id", "role", "status", "joined_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(ReadOnlyAdmin):
+    """Read-only: membership changes through the API keep member_count exact."""
+
+    list_display = ["name", "status", "member_count", "owner_id", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "owner_id"]
+    inlines = [TeamMemberInline]

@@ -3,3 +3,5 @@ from enum import StrEnum
 
 class CollaborationErrorCode(StrEnum):
     OWNER_NEEDS_NO_SHARE = "owner_needs_no_share"
+    ALREADY_MEMBER = "already_member"
+    OWNER_STAYS = "owner_stays"

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from django.db.models import F
 from django.utils import timezone
 
 from collaboration.error_codes import CollaborationErrorCode
@@ -11,13 +12,16 @@ from collaboration.models import (
     AccessType,
     ActivityAction,
     ActivityLog,
+    MemberStatus,
     ProjectShare,
     SharePermission,
     Team,
+    TeamMember,
+    TeamRole,
 )
 from socrates.api.clients import client_ip
 from socrates.db.transactions import atomic_for
-from socrates.errors import DomainError
+from socrates.errors import Conflict, DomainError
 from socrates.userrefs import require_active_user
 from specs.models import Project
 
@@ -143,3 +147,72 @@ def delete_share(*, context: ActivityContext, share: ProjectShare) -> None:
     with atomic_for(ProjectShare):
         _record_share(context, ActivityAction.SHARE_DELETED, share, before=_share_state(share))
         share.delete()
+
+
+# Teams -------------------------------------------------------------------------
+
+
+def create_team(*, context: ActivityContext, name: str, description: str | None = None) -> Team:
+    """The creator owns the team and is its first member."""
+    with atomic_for(Team):
+        team = Team.objects.create(
+            name=name, description=description, owner_id=context.user_id, member_count=1
+        )
+        TeamMember.objects.create(
+            team=team,
+            user_id=context.user_id,
+            role=TeamRole.OWNER,
+            status=MemberStatus.ACTIVE,
+            joined_at=timezone.now(),
+        )
+    return team
+
+
+def update_team(*, team: Team, **changes) -> Team:
+    for name, value in changes.items():
+        setattr(team, name, value)
+    with atomic_for(Team):
+        team.save(update_fields=[*changes, "updated_at"])
+    return team
+
+
+def add_member(
+    *, context: ActivityContext, team: Team, user_id: UUID, role: str = TeamRole.MEMBER
+) -> TeamMember:
+    """An active member; ``member_count`` moves in the same transaction."""
+    require_active_user(user_id, field="user_id")
+    if role == TeamRole.OWNER:
+        raise DomainError("A team has one owner, its creator.", field="role")
+    with atomic_for(Team):
+        if TeamMember.objects.filter(team=team, user_id=user_id).exists():
+            raise Conflict(
+                "This user is already a member of the team.",
+                code=CollaborationErrorCode.ALREADY_MEMBER,
+            )
+        member = TeamMember.objects.create(
+            team=team,
+            user_id=user_id,
+            role=role,
+            status=MemberStatus.ACTIVE,
+            invited_by_id=context.user_id,
+            joined_at=timezone.now(),
+        )
+        _count_members(team, +1)
+    return member
+
+
+def remove_member(*, member: TeamMember) -> None:
+    """Removes a member (or the member leaves); the owner stays."""
+    if member.role == TeamRole.OWNER:
+        raise Conflict("The owner cannot leave the team.", code=CollaborationErrorCode.OWNER_STAYS)
+    with atomic_for(Team):
+        deleted, _ = TeamMember.objects.filter(pk=member.pk).delete()
+        if deleted and member.status == MemberStatus.ACTIVE:
+            _count_members(member.team, -1)
+
+
+def _count_members(team: Team, change: int) -> None:
+    # One UPDATE with the arithmetic in SQL: concurrent joins and leaves all count.
+    Team.objects.filter(pk=team.pk).update(
+        member_count=F("member_count") + change, updated_at=timezone.now()
+    )

@@ -208,9 +208,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Several models have a "status" with its own closed set.
+    # Several models have a "status" (or "role") with its own closed set.
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.models.UserStatus",
+        "UserRoleEnum": "accounts.models.UserRole",
+        "TeamRoleEnum": "collaboration.models.TeamRole",
         "ProjectStatusEnum": "specs.models.ProjectStatus",
         "SpecificationStatusEnum": "specs.models.SpecificationStatus",
     },

@@ -8,9 +8,17 @@ app_name = "collaboration"
 project_router = SimpleRouter(use_regex_path=False)
 project_router.register("shares", views.ShareViewSet, basename="share")
 
+router = SimpleRouter(use_regex_path=False)
+router.register("teams", views.TeamViewSet, basename="team")
+
+team_router = SimpleRouter(use_regex_path=False)
+team_router.register("members", views.TeamMemberViewSet, basename="team-member")
+
 urlpatterns = [
+    *router.urls,
+    path("teams/<uuid:team_id>/", include(team_router.urls)),
     path("projects/<uuid:project_id>/", include(project_router.urls)),
 ]
 
 # Entries of the API root (socrates.api.urls); shares are reached through a project.
-root_links: dict[str, str] = {}
+root_links = {"teams": "collaboration:team-list"}

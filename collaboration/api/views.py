@@ -1,8 +1,15 @@
+from django.shortcuts import get_object_or_404
 from rest_framework import mixins
 
-from collaboration import services
-from collaboration.api.serializers import ShareChangeSerializer, ShareSerializer
-from collaboration.models import ProjectShare
+from collaboration import selectors, services
+from collaboration.api.serializers import (
+    ShareChangeSerializer,
+    ShareSerializer,
+    TeamMemberSerializer,
+    TeamSerializer,
+)
+from collaboration.models import ProjectShare, Team, TeamMember
+from collaboration.selectors import TeamLevel
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs.api.views import ProjectAccessMixin
 from specs.selectors import AccessLevel
@@ -48,3 +55,89 @@ class ShareViewSet(
 
     def perform_destroy(self, instance):
         services.delete_share(context=self.activity_context(), share=instance)
+
+
+class TeamAccessMixin:
+    not_found_message = "No such team."
+    team_lookup = "team_id"
+
+    def access_level(self):
+        return selectors.team_level(self.request.user.pk, self.kwargs[self.team_lookup])
+
+    def activity_context(self) -> services.ActivityContext:
+        return services.ActivityContext.from_request(self.request)
+
+
+class TeamViewSet(
+    TeamAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    AccessCheckedViewSet,
+):
+    """The teams you are an active member of; a team you create is yours."""
+
+    serializer_class = TeamSerializer
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+    lookup_value_converter = "uuid"
+    team_lookup = "pk"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    required_levels = {
+        "list": None,
+        "create": None,
+        "retrieve": TeamLevel.VIEWER,
+        "partial_update": TeamLevel.ADMIN,
+    }
+
+    def get_queryset(self):
+        return selectors.teams_of(self.request.user.pk)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_team(
+            context=self.activity_context(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_team(
+            team=serializer.instance, **serializer.validated_data
+        )
+
+
+class TeamMemberViewSet(
+    TeamAccessMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    AccessCheckedViewSet,
+):
+    """A team's members: its admins add and remove them; anyone may leave."""
+
+    queryset = TeamMember.objects.none()
+    serializer_class = TeamMemberSerializer
+    ordering_fields = ["joined_at", "role"]
+    ordering = ["joined_at"]
+    lookup_value_converter = "uuid"
+    required_levels = {
+        "list": TeamLevel.VIEWER,
+        "create": TeamLevel.ADMIN,
+        # Checked in perform_destroy: admins remove anyone, members themselves.
+        "destroy": TeamLevel.VIEWER,
+    }
+
+    def get_queryset(self):
+        return TeamMember.objects.filter(team_id=self.kwargs["team_id"]).select_related("team")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.add_member(
+            context=self.activity_context(),
+            team=get_object_or_404(Team, pk=self.kwargs["team_id"]),
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        if instance.user_id != self.request.user.pk:
+            self.require_level(TeamLevel.ADMIN)
+        services.remove_member(member=instance)

@@ -42,6 +42,8 @@ owner = ActivityContext(user_id=super_admin.pk, ip_address="127.0.0.1", user_age
 project = specs_services.create_project(context=owner, name="E2E idea", description="Seeded.")
 collaboration_services.create_share(context=owner, project=project, shared_with_user_id=reader.pk)
 specs_services.write_specification(context=owner, project=project, key="database", value="pg")
+team = collaboration_services.create_team(context=owner, name="E2E team")
+collaboration_services.add_member(context=owner, team=team, user_id=reader.pk)
 
 unseeded = [
     model._meta.label for model in admin.site._registry if not model._default_manager.exists()
