@@ -6,3 +6,4 @@ class SpecsErrorCode(StrEnum):
     NOT_ARCHIVED = "not_archived"
     ALREADY_OWNER = "already_owner"
     SUPERSEDED = "superseded"
+    SESSION_ENDED = "session_ended"

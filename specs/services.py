@@ -3,6 +3,7 @@ specs database and writes its ``activity_logs`` row in it."""
 
 from uuid import UUID
 
+from django.db.models import F
 from django.utils import timezone
 
 from collaboration.models import AccessType, ActivityAction, ProjectShare, SharePermission
@@ -11,7 +12,16 @@ from socrates.db.transactions import atomic_for
 from socrates.errors import Conflict
 from socrates.userrefs import require_active_user
 from specs.error_codes import SpecsErrorCode
-from specs.models import Project, ProjectPhase, ProjectStatus, Specification
+from specs.models import (
+    ConversationMessage,
+    Project,
+    ProjectPhase,
+    ProjectStatus,
+    Session,
+    SessionMode,
+    SessionStatus,
+    Specification,
+)
 
 # What a project's owner can change directly; status and ownership change
 # through archive, restore and transfer.
@@ -224,3 +234,58 @@ def change_specification(
         key=specification.key,
         **{**carried, **changes},
     )
+
+
+# Sessions and their conversation ----------------------------------------------
+
+
+def start_session(
+    *,
+    context: ActivityContext,
+    project: Project,
+    title: str | None = None,
+    mode: str = SessionMode.SOCRATIC,
+    metadata: dict | None = None,
+) -> Session:
+    with atomic_for(Session):
+        return Session.objects.create(
+            project=project,
+            user_id=context.user_id,
+            title=title,
+            mode=mode,
+            metadata=metadata if metadata is not None else {},
+        )
+
+
+def update_session(*, session: Session, **changes) -> Session:
+    if changes.get("status") == SessionStatus.COMPLETED:
+        return end_session(session=session)
+    for name, value in changes.items():
+        setattr(session, name, value)
+    with atomic_for(Session):
+        session.save(update_fields=[*changes, "updated_at"])
+    return session
+
+
+def end_session(*, session: Session) -> Session:
+    if session.ended_at is not None:
+        raise Conflict("This session has already ended.", code=SpecsErrorCode.SESSION_ENDED)
+    session.status, session.ended_at = SessionStatus.COMPLETED, timezone.now()
+    with atomic_for(Session):
+        session.save(update_fields=["status", "ended_at", "updated_at"])
+    return session
+
+
+def post_message(*, session: Session, role: str, content: str, **fields) -> ConversationMessage:
+    """One message; the session's ``message_count`` moves in the same transaction."""
+    if session.ended_at is not None:
+        raise Conflict("This session has ended.", code=SpecsErrorCode.SESSION_ENDED)
+    with atomic_for(ConversationMessage):
+        message = ConversationMessage.objects.create(
+            session=session, role=role, content=content, **fields
+        )
+        # The arithmetic in SQL: concurrent posts all count.
+        Session.objects.filter(pk=session.pk).update(
+            message_count=F("message_count") + 1, updated_at=timezone.now()
+        )
+    return message

@@ -1,5 +1,5 @@
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from socrates.api.validation import BIGINT_RANGE
 
@@ -41,4 +41,28 @@ class StandardPagination(PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"].update(bounds[parameter["name"]])
+        return parameters
+
+
+class ChronologicalCursorPagination(CursorPagination):
+    """Oldest first, by an opaque cursor: a deep page costs what the first
+    does (no OFFSET, no COUNT)."""
+
+    ordering = "created_at"
+    page_size = StandardPagination.page_size
+    page_size_query_param = StandardPagination.page_size_query_param
+    max_page_size = StandardPagination.max_page_size
+
+    def get_page_size(self, request):
+        return positive_int_param(
+            request, self.page_size_query_param, self.page_size, self.max_page_size
+        )
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+                )
         return parameters

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from specs.models import Project, Specification
+from specs.models import ConversationMessage, Project, Session, Specification
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -108,3 +108,55 @@ class ExportSerializer(serializers.Serializer):
     project = ExportedProjectSerializer()
     exported_at = serializers.DateTimeField()
     categories = ExportedCategorySerializer(many=True)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "project",
+            "user_id",
+            "title",
+            "status",
+            "mode",
+            "message_count",
+            "metadata",
+            "started_at",
+            "ended_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "project",
+            "user_id",
+            "message_count",
+            "started_at",
+            "ended_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is None:
+            # A session starts active; its status changes afterwards.
+            fields["status"].read_only = True
+        return fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConversationMessage
+        fields = [
+            "id",
+            "session",
+            "role",
+            "content",
+            "message_type",
+            "tokens_used",
+            "metadata",
+            "created_at",
+        ]
+        read_only_fields = ["session", "created_at"]
+        extra_kwargs = {"tokens_used": {"min_value": 0}}

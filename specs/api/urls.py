@@ -11,10 +11,15 @@ router.register("projects", views.ProjectViewSet, basename="project")
 # Everything inside a project lives under its URL.
 project_router = SimpleRouter(use_regex_path=False)
 project_router.register("specifications", views.SpecificationViewSet, basename="specification")
+project_router.register("sessions", views.SessionViewSet, basename="session")
+
+session_router = SimpleRouter(use_regex_path=False)
+session_router.register("messages", views.MessageViewSet, basename="message")
 
 urlpatterns = [
     *router.urls,
     path("projects/<uuid:project_id>/", include(project_router.urls)),
+    path("projects/<uuid:project_id>/sessions/<uuid:session_id>/", include(session_router.urls)),
 ]
 
 # Entries of the API root (socrates.api.urls).

@@ -8,18 +8,21 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from collaboration.services import ActivityContext
+from socrates.api.pagination import ChronologicalCursorPagination
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs import selectors, services
 from specs.api.filters import ProjectFilter, SpecificationFilter
 from specs.api.renderers import MarkdownRenderer
 from specs.api.serializers import (
     ExportSerializer,
+    MessageSerializer,
     ProjectSerializer,
     QualitySerializer,
+    SessionSerializer,
     SpecificationSerializer,
     TransferSerializer,
 )
-from specs.models import Project, Specification
+from specs.models import ConversationMessage, Project, Session, Specification
 from specs.selectors import AccessLevel
 
 
@@ -192,4 +195,73 @@ class SpecificationViewSet(
         changes = {key: value for key, value in serializer.validated_data.items() if key != "key"}
         serializer.instance = services.change_specification(
             context=self.activity_context(), specification=serializer.instance, **changes
+        )
+
+
+class SessionViewSet(
+    ProjectAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    AccessCheckedViewSet,
+):
+    """A project's guided-question sessions; ``end/`` completes one."""
+
+    queryset = Session.objects.none()
+    serializer_class = SessionSerializer
+    filterset_fields = ["status", "mode"]
+    ordering_fields = ["created_at", "started_at"]
+    ordering = ["-started_at"]
+    lookup_value_converter = "uuid"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    required_levels = {
+        "list": AccessLevel.VIEW,
+        "retrieve": AccessLevel.VIEW,
+        "create": AccessLevel.EDIT,
+        "partial_update": AccessLevel.EDIT,
+        "end": AccessLevel.EDIT,
+    }
+
+    def get_queryset(self):
+        return Session.objects.filter(project_id=self.kwargs["project_id"])
+
+    def perform_create(self, serializer):
+        serializer.instance = services.start_session(
+            context=self.activity_context(), project=self.get_project(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_session(
+            session=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=SessionSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, project_id=None, pk=None):
+        return Response(self.get_serializer(services.end_session(session=self.get_object())).data)
+
+
+class MessageViewSet(
+    ProjectAccessMixin, mixins.ListModelMixin, mixins.CreateModelMixin, AccessCheckedViewSet
+):
+    """A session's conversation, oldest first, paged by cursor."""
+
+    queryset = ConversationMessage.objects.none()
+    serializer_class = MessageSerializer
+    pagination_class = ChronologicalCursorPagination
+    filter_backends = []
+    required_levels = {"list": AccessLevel.VIEW, "create": AccessLevel.EDIT}
+
+    def get_session(self) -> Session:
+        return get_object_or_404(
+            Session, pk=self.kwargs["session_id"], project_id=self.kwargs["project_id"]
+        )
+
+    def get_queryset(self):
+        return ConversationMessage.objects.filter(session=self.get_session())
+
+    def perform_create(self, serializer):
+        serializer.instance = services.post_message(
+            session=self.get_session(), **serializer.validated_data
         )

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import issue_tokens
 from collaboration.models import MemberStatus, SharePermission
-from specs.models import Specification
+from specs.models import Session, Specification
 from specs.selectors import AccessLevel
 from tests.accounts.factories import UserFactory
 from tests.specs.factories import ProjectFactory, ShareFactory, TeamMemberFactory
@@ -42,6 +42,13 @@ REQUIRED_LEVELS = {
     f"POST {P}/specifications/": AccessLevel.EDIT,
     f"GET {P}/specifications/{{id}}/": AccessLevel.VIEW,
     f"PATCH {P}/specifications/{{id}}/": AccessLevel.EDIT,
+    f"GET {P}/sessions/": AccessLevel.VIEW,
+    f"POST {P}/sessions/": AccessLevel.EDIT,
+    f"GET {P}/sessions/{{id}}/": AccessLevel.VIEW,
+    f"PATCH {P}/sessions/{{id}}/": AccessLevel.EDIT,
+    f"POST {P}/sessions/{{id}}/end/": AccessLevel.EDIT,
+    f"GET {P}/sessions/{{session_id}}/messages/": AccessLevel.VIEW,
+    f"POST {P}/sessions/{{session_id}}/messages/": AccessLevel.EDIT,
 }
 
 # Each persona's level on the project; None: the project is invisible to them.
@@ -106,6 +113,9 @@ def url_for(operation: str, project) -> str:
     if "/shares/{id}" in path:
         other = ShareFactory(project=project, shared_with_user_id=UserFactory().pk)
         return path.replace("{id}", str(other.pk))
+    if "/sessions/{" in path:
+        session = Session.objects.create(project=project)
+        return path.replace("{session_id}", str(session.pk)).replace("{id}", str(session.pk))
     if "/specifications/{id}" in path:
         spec = Specification.objects.create(project=project, key="database", value="PostgreSQL")
         return path.replace("{id}", str(spec.pk))

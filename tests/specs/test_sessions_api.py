@@ -1,0 +1,102 @@
+"""Sessions and their conversation: message_count stays equal to the messages."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connections
+
+from accounts.models import User
+from collaboration.models import SharePermission
+from specs import services
+from specs.models import ConversationMessage, Session
+from tests.accounts.factories import UserFactory
+from tests.specs.factories import ProjectFactory, ShareFactory
+
+pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
+
+
+def sessions_url(project) -> str:
+    return f"/api/v1/projects/{project.pk}/sessions/"
+
+
+def test_a_session_is_started_by_an_editor_and_ended_once(client_for):
+    project = ProjectFactory()
+    editor = UserFactory()
+    ShareFactory(
+        project=project, shared_with_user_id=editor.pk, permission_level=SharePermission.EDIT
+    )
+    client = client_for(editor)
+
+    started = client.post(sessions_url(project), {"title": "Kick-off", "status": "completed"})
+    ended = client.post(f"{sessions_url(project)}{started.data['id']}/end/")
+    again = client.post(f"{sessions_url(project)}{started.data['id']}/end/")
+
+    assert started.status_code == 201, started.data
+    assert (started.data["user_id"], started.data["status"]) == (str(editor.pk), "active")
+    assert started.data["mode"] == "socratic"
+    assert (ended.status_code, ended.data["status"]) == (200, "completed")
+    assert ended.data["ended_at"] is not None
+    assert again.status_code == 409
+
+
+def test_posting_messages_counts_them_and_pages_by_cursor(client_for):
+    project = ProjectFactory()
+    owner = client_for(User.objects.get(pk=project.owner_id))
+    session = owner.post(sessions_url(project), {}).data
+    messages_url = f"{sessions_url(project)}{session['id']}/messages/"
+
+    for n in range(5):
+        response = owner.post(messages_url, {"role": "user", "content": f"answer {n}"})
+        assert response.status_code == 201, response.data
+    first = owner.get(messages_url, {"page_size": 2}).data
+    second = owner.get(first["next"]).data
+
+    assert Session.objects.get(pk=session["id"]).message_count == 5
+    assert [m["content"] for m in first["results"]] == ["answer 0", "answer 1"]
+    assert [m["content"] for m in second["results"]] == ["answer 2", "answer 3"]
+    assert "count" not in first
+
+
+def test_a_viewer_reads_the_conversation_but_cannot_post(client_for):
+    project = ProjectFactory()
+    viewer = UserFactory()
+    ShareFactory(project=project, shared_with_user_id=viewer.pk)
+    session = Session.objects.create(project=project)
+    url = f"{sessions_url(project)}{session.pk}/messages/"
+
+    assert client_for(viewer).get(url).status_code == 200
+    assert client_for(viewer).post(url, {"role": "user", "content": "hi"}).status_code == 403
+
+
+def test_a_session_of_another_project_is_not_found(client_for):
+    project, other = ProjectFactory(), ProjectFactory()
+    session = Session.objects.create(project=other)
+    owner = client_for(User.objects.get(pk=project.owner_id))
+
+    assert owner.get(f"{sessions_url(project)}{session.pk}/messages/").status_code == 404
+
+
+@pytest.mark.django_db(databases=["specs"], transaction=True)
+def test_message_count_is_exact_under_concurrent_posts():
+    session = Session.objects.create(project=ProjectFactory(owner_id=uuid.uuid4()))
+    errors = []
+
+    def post(n):
+        try:
+            services.post_message(session=session, role="user", content=f"message {n}")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    session.refresh_from_db()
+    assert session.message_count == ConversationMessage.objects.filter(session=session).count()
+    assert session.message_count == 20
