@@ -213,6 +213,8 @@ SPECTACULAR_SETTINGS = {
         "UserStatusEnum": "accounts.models.UserStatus",
         "UserRoleEnum": "accounts.models.UserRole",
         "TeamRoleEnum": "collaboration.models.TeamRole",
+        # Question priorities and conflict severities share one scale.
+        "UrgencyEnum": "specs.models.QuestionPriority",
         "ProjectStatusEnum": "specs.models.ProjectStatus",
         "SpecificationStatusEnum": "specs.models.SpecificationStatus",
     },

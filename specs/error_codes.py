@@ -7,3 +7,4 @@ class SpecsErrorCode(StrEnum):
     ALREADY_OWNER = "already_owner"
     SUPERSEDED = "superseded"
     SESSION_ENDED = "session_ended"
+    ALREADY_RESOLVED = "already_resolved"

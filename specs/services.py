@@ -9,14 +9,19 @@ from django.utils import timezone
 from collaboration.models import AccessType, ActivityAction, ProjectShare, SharePermission
 from collaboration.services import ActivityContext, record_activity
 from socrates.db.transactions import atomic_for
-from socrates.errors import Conflict
+from socrates.errors import Conflict as ConflictError
+from socrates.errors import DomainError
 from socrates.userrefs import require_active_user
 from specs.error_codes import SpecsErrorCode
 from specs.models import (
+    Conflict,
+    ConflictStatus,
     ConversationMessage,
     Project,
     ProjectPhase,
     ProjectStatus,
+    Question,
+    QuestionStatus,
     Session,
     SessionMode,
     SessionStatus,
@@ -97,13 +102,15 @@ def update_project(*, context: ActivityContext, project: Project, **changes) -> 
 def archive_project(*, context: ActivityContext, project: Project) -> Project:
     """DELETE archives: a soft delete that restore undoes."""
     if project.status == ProjectStatus.ARCHIVED:
-        raise Conflict("This project is already archived.", code=SpecsErrorCode.ALREADY_ARCHIVED)
+        raise ConflictError(
+            "This project is already archived.", code=SpecsErrorCode.ALREADY_ARCHIVED
+        )
     return _set_status(context, project, ProjectStatus.ARCHIVED, ActivityAction.PROJECT_ARCHIVED)
 
 
 def restore_project(*, context: ActivityContext, project: Project) -> Project:
     if project.status != ProjectStatus.ARCHIVED:
-        raise Conflict(
+        raise ConflictError(
             "Only an archived project can be restored.", code=SpecsErrorCode.NOT_ARCHIVED
         )
     return _set_status(context, project, ProjectStatus.ACTIVE, ActivityAction.PROJECT_RESTORED)
@@ -121,7 +128,7 @@ def _set_status(context, project: Project, status: str, action: str) -> Project:
 def destroy_project(*, context: ActivityContext, project: Project) -> None:
     """Deletes an archived project and everything in it, for good."""
     if project.status != ProjectStatus.ARCHIVED:
-        raise Conflict(
+        raise ConflictError(
             "Only an archived project can be destroyed: archive it first.",
             code=SpecsErrorCode.NOT_ARCHIVED,
         )
@@ -133,7 +140,9 @@ def destroy_project(*, context: ActivityContext, project: Project) -> None:
 def transfer_project(*, context: ActivityContext, project: Project, new_owner_id: UUID) -> Project:
     """The owner hands the project on; they keep an admin share of it."""
     if new_owner_id == project.owner_id:
-        raise Conflict("This user already owns the project.", code=SpecsErrorCode.ALREADY_OWNER)
+        raise ConflictError(
+            "This user already owns the project.", code=SpecsErrorCode.ALREADY_OWNER
+        )
     require_active_user(new_owner_id, field="user_id")
     old_owner_id = project.owner_id
     with atomic_for(Project):
@@ -222,7 +231,7 @@ def change_specification(
 ) -> Specification:
     """A change to the current version is written as the next version."""
     if not specification.is_current:
-        raise Conflict(
+        raise ConflictError(
             f"Version {specification.version} of {specification.key} has been superseded; "
             "change the current one.",
             code=SpecsErrorCode.SUPERSEDED,
@@ -269,7 +278,7 @@ def update_session(*, session: Session, **changes) -> Session:
 
 def end_session(*, session: Session) -> Session:
     if session.ended_at is not None:
-        raise Conflict("This session has already ended.", code=SpecsErrorCode.SESSION_ENDED)
+        raise ConflictError("This session has already ended.", code=SpecsErrorCode.SESSION_ENDED)
     session.status, session.ended_at = SessionStatus.COMPLETED, timezone.now()
     with atomic_for(Session):
         session.save(update_fields=["status", "ended_at", "updated_at"])
@@ -279,7 +288,7 @@ def end_session(*, session: Session) -> Session:
 def post_message(*, session: Session, role: str, content: str, **fields) -> ConversationMessage:
     """One message; the session's ``message_count`` moves in the same transaction."""
     if session.ended_at is not None:
-        raise Conflict("This session has ended.", code=SpecsErrorCode.SESSION_ENDED)
+        raise ConflictError("This session has ended.", code=SpecsErrorCode.SESSION_ENDED)
     with atomic_for(ConversationMessage):
         message = ConversationMessage.objects.create(
             session=session, role=role, content=content, **fields
@@ -289,3 +298,68 @@ def post_message(*, session: Session, role: str, content: str, **fields) -> Conv
             message_count=F("message_count") + 1, updated_at=timezone.now()
         )
     return message
+
+
+# Questions and conflicts -------------------------------------------------------
+
+
+def _require_own_session(project: Project, session: Session | None) -> None:
+    if session is not None and session.project_id != project.pk:
+        raise DomainError("That session belongs to another project.", field="session")
+
+
+def create_question(*, project: Project, text: str, **fields) -> Question:
+    _require_own_session(project, fields.get("session"))
+    with atomic_for(Question):
+        return Question.objects.create(project=project, text=text, **fields)
+
+
+def update_question(*, question: Question, **changes) -> Question:
+    _require_own_session(question.project, changes.get("session"))
+    for name, value in changes.items():
+        setattr(question, name, value)
+    with atomic_for(Question):
+        question.save(update_fields=[*changes, "updated_at"])
+    return question
+
+
+def answer_question(*, question: Question, answer: str) -> Question:
+    return update_question(question=question, answer=answer, status=QuestionStatus.ANSWERED)
+
+
+def _require_own_specifications(project: Project, specification_ids) -> None:
+    if not specification_ids:
+        return
+    found = Specification.objects.filter(project=project, pk__in=specification_ids).count()
+    if found != len(set(specification_ids)):
+        raise DomainError(
+            "Every related specification must be one of this project's.",
+            field="related_specifications",
+        )
+
+
+def create_conflict(*, project: Project, title: str, **fields) -> Conflict:
+    _require_own_specifications(project, fields.get("related_specifications"))
+    with atomic_for(Conflict):
+        return Conflict.objects.create(project=project, title=title, **fields)
+
+
+def update_conflict(*, conflict: Conflict, **changes) -> Conflict:
+    if changes.get("status") == ConflictStatus.RESOLVED and not (
+        changes.get("resolution") or conflict.resolution
+    ):
+        raise DomainError("Resolving a conflict needs a resolution text.", field="resolution")
+    _require_own_specifications(conflict.project, changes.get("related_specifications"))
+    for name, value in changes.items():
+        setattr(conflict, name, value)
+    with atomic_for(Conflict):
+        conflict.save(update_fields=[*changes, "updated_at"])
+    return conflict
+
+
+def resolve_conflict(*, conflict: Conflict, resolution: str) -> Conflict:
+    if conflict.status == ConflictStatus.RESOLVED:
+        raise ConflictError(
+            "This conflict is already resolved.", code=SpecsErrorCode.ALREADY_RESOLVED
+        )
+    return update_conflict(conflict=conflict, resolution=resolution, status=ConflictStatus.RESOLVED)

@@ -1,6 +1,13 @@
 from rest_framework import serializers
 
-from specs.models import ConversationMessage, Project, Session, Specification
+from specs.models import (
+    Conflict,
+    ConversationMessage,
+    Project,
+    Question,
+    Session,
+    Specification,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -160,3 +167,53 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["session", "created_at"]
         extra_kwargs = {"tokens_used": {"min_value": 0}}
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "project",
+            "session",
+            "text",
+            "category",
+            "priority",
+            "answer",
+            "status",
+            "context",
+            "quality_score",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["project", "created_at", "updated_at"]
+        extra_kwargs = {"quality_score": {"min_value": 0, "max_value": 1}}
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField()
+
+
+class ConflictSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Conflict
+        fields = [
+            "id",
+            "project",
+            "title",
+            "description",
+            "type",
+            "severity",
+            "status",
+            "resolution",
+            "related_specifications",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["project", "created_at", "updated_at"]
+
+
+class ResolutionSerializer(serializers.Serializer):
+    resolution = serializers.CharField(help_text="How the conflict was settled (required).")

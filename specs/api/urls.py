@@ -12,6 +12,8 @@ router.register("projects", views.ProjectViewSet, basename="project")
 project_router = SimpleRouter(use_regex_path=False)
 project_router.register("specifications", views.SpecificationViewSet, basename="specification")
 project_router.register("sessions", views.SessionViewSet, basename="session")
+project_router.register("questions", views.QuestionViewSet, basename="question")
+project_router.register("conflicts", views.ConflictViewSet, basename="conflict")
 
 session_router = SimpleRouter(use_regex_path=False)
 session_router.register("messages", views.MessageViewSet, basename="message")

@@ -14,15 +14,19 @@ from specs import selectors, services
 from specs.api.filters import ProjectFilter, SpecificationFilter
 from specs.api.renderers import MarkdownRenderer
 from specs.api.serializers import (
+    AnswerSerializer,
+    ConflictSerializer,
     ExportSerializer,
     MessageSerializer,
     ProjectSerializer,
     QualitySerializer,
+    QuestionSerializer,
+    ResolutionSerializer,
     SessionSerializer,
     SpecificationSerializer,
     TransferSerializer,
 )
-from specs.models import ConversationMessage, Project, Session, Specification
+from specs.models import Conflict, ConversationMessage, Project, Question, Session, Specification
 from specs.selectors import AccessLevel
 
 
@@ -265,3 +269,88 @@ class MessageViewSet(
         serializer.instance = services.post_message(
             session=self.get_session(), **serializer.validated_data
         )
+
+
+class ProjectItemViewSet(
+    ProjectAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    AccessCheckedViewSet,
+):
+    """Items of a project that editors write and viewers read."""
+
+    lookup_value_converter = "uuid"
+    ordering_fields = ["created_at", "updated_at"]
+    ordering = ["-created_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    required_levels = {
+        "list": AccessLevel.VIEW,
+        "retrieve": AccessLevel.VIEW,
+        "create": AccessLevel.EDIT,
+        "partial_update": AccessLevel.EDIT,
+    }
+
+    def get_queryset(self):
+        return self.queryset.model.objects.filter(project_id=self.kwargs["project_id"])
+
+
+class QuestionViewSet(ProjectItemViewSet):
+    """A project's questions; ``answer/`` records an answer."""
+
+    queryset = Question.objects.none()
+    serializer_class = QuestionSerializer
+    filterset_fields = ["status", "priority", "category", "session"]
+    search_fields = ["text"]
+    required_levels = {**ProjectItemViewSet.required_levels, "answer": AccessLevel.EDIT}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_question(
+            project=self.get_project(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_question(
+            question=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(request=AnswerSerializer, responses=QuestionSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, project_id=None, pk=None):
+        answer = AnswerSerializer(data=request.data)
+        answer.is_valid(raise_exception=True)
+        question = services.answer_question(
+            question=self.get_object(), answer=answer.validated_data["answer"]
+        )
+        return Response(self.get_serializer(question).data)
+
+
+class ConflictViewSet(ProjectItemViewSet):
+    """Contradictions found in a project's specification; ``resolve/`` settles one."""
+
+    queryset = Conflict.objects.none()
+    serializer_class = ConflictSerializer
+    filterset_fields = ["status", "severity", "type"]
+    search_fields = ["title"]
+    required_levels = {**ProjectItemViewSet.required_levels, "resolve": AccessLevel.EDIT}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_conflict(
+            project=self.get_project(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_conflict(
+            conflict=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(request=ResolutionSerializer, responses=ConflictSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, project_id=None, pk=None):
+        resolution = ResolutionSerializer(data=request.data)
+        resolution.is_valid(raise_exception=True)
+        conflict = services.resolve_conflict(
+            conflict=self.get_object(), resolution=resolution.validated_data["resolution"]
+        )
+        return Response(self.get_serializer(conflict).data)

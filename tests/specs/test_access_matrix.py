@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import issue_tokens
 from collaboration.models import MemberStatus, SharePermission
-from specs.models import Session, Specification
+from specs.models import Conflict, Question, Session, Specification
 from specs.selectors import AccessLevel
 from tests.accounts.factories import UserFactory
 from tests.specs.factories import ProjectFactory, ShareFactory, TeamMemberFactory
@@ -42,6 +42,16 @@ REQUIRED_LEVELS = {
     f"POST {P}/specifications/": AccessLevel.EDIT,
     f"GET {P}/specifications/{{id}}/": AccessLevel.VIEW,
     f"PATCH {P}/specifications/{{id}}/": AccessLevel.EDIT,
+    f"GET {P}/questions/": AccessLevel.VIEW,
+    f"POST {P}/questions/": AccessLevel.EDIT,
+    f"GET {P}/questions/{{id}}/": AccessLevel.VIEW,
+    f"PATCH {P}/questions/{{id}}/": AccessLevel.EDIT,
+    f"POST {P}/questions/{{id}}/answer/": AccessLevel.EDIT,
+    f"GET {P}/conflicts/": AccessLevel.VIEW,
+    f"POST {P}/conflicts/": AccessLevel.EDIT,
+    f"GET {P}/conflicts/{{id}}/": AccessLevel.VIEW,
+    f"PATCH {P}/conflicts/{{id}}/": AccessLevel.EDIT,
+    f"POST {P}/conflicts/{{id}}/resolve/": AccessLevel.EDIT,
     f"GET {P}/sessions/": AccessLevel.VIEW,
     f"POST {P}/sessions/": AccessLevel.EDIT,
     f"GET {P}/sessions/{{id}}/": AccessLevel.VIEW,
@@ -116,6 +126,12 @@ def url_for(operation: str, project) -> str:
     if "/sessions/{" in path:
         session = Session.objects.create(project=project)
         return path.replace("{session_id}", str(session.pk)).replace("{id}", str(session.pk))
+    if "/questions/{id}" in path:
+        question = Question.objects.create(project=project, text="Which database?")
+        return path.replace("{id}", str(question.pk))
+    if "/conflicts/{id}" in path:
+        conflict = Conflict.objects.create(project=project, title="Two databases")
+        return path.replace("{id}", str(conflict.pk))
     if "/specifications/{id}" in path:
         spec = Specification.objects.create(project=project, key="database", value="PostgreSQL")
         return path.replace("{id}", str(spec.pk))
