@@ -5,3 +5,4 @@ class CollaborationErrorCode(StrEnum):
     OWNER_NEEDS_NO_SHARE = "owner_needs_no_share"
     ALREADY_MEMBER = "already_member"
     OWNER_STAYS = "owner_stays"
+    PREFERENCE_EXISTS = "preference_exists"

@@ -13,6 +13,7 @@ from collaboration.models import (
     ActivityAction,
     ActivityLog,
     MemberStatus,
+    NotificationPreference,
     ProjectShare,
     SharePermission,
     Team,
@@ -216,3 +217,41 @@ def _count_members(team: Team, change: int) -> None:
     Team.objects.filter(pk=team.pk).update(
         member_count=F("member_count") + change, updated_at=timezone.now()
     )
+
+
+# Notification preferences -------------------------------------------------------
+
+
+def create_notification_preference(
+    *, user_id: UUID, notification_type: str, **fields
+) -> NotificationPreference:
+    """One row per (user, notification type)."""
+    with atomic_for(NotificationPreference):
+        taken = NotificationPreference.objects.filter(
+            user_id=user_id, notification_type=notification_type
+        )
+        if taken.exists():
+            raise Conflict(
+                f"You already have a preference for {notification_type}; change it instead.",
+                code=CollaborationErrorCode.PREFERENCE_EXISTS,
+            )
+        return NotificationPreference.objects.create(
+            user_id=user_id, notification_type=notification_type, **fields
+        )
+
+
+def update_notification_preference(
+    *, preference: NotificationPreference, **changes
+) -> NotificationPreference:
+    if "notification_type" in changes:
+        raise DomainError("The notification type of a preference stays.", field="notification_type")
+    for name, value in changes.items():
+        setattr(preference, name, value)
+    with atomic_for(NotificationPreference):
+        preference.save(update_fields=[*changes, "updated_at"])
+    return preference
+
+
+def delete_notification_preference(*, preference: NotificationPreference) -> None:
+    with atomic_for(NotificationPreference):
+        preference.delete()

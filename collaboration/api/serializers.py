@@ -1,6 +1,7 @@
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from collaboration.models import ProjectShare, Team, TeamMember
+from collaboration.models import NotificationPreference, ProjectShare, Team, TeamMember
 
 
 class ShareSerializer(serializers.ModelSerializer):
@@ -53,3 +54,32 @@ class TeamMemberSerializer(serializers.ModelSerializer):
         model = TeamMember
         fields = ["id", "team", "user_id", "role", "status", "invited_by_id", "joined_at"]
         read_only_fields = ["team", "status", "invited_by_id", "joined_at"]
+
+
+# Quiet hours are wall-clock times, HH:MM from 00:00 to 23:59.
+QUIET_HOUR = RegexValidator(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "A time as HH:MM, 00:00 to 23:59.")
+
+
+class NotificationPreferenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NotificationPreference
+        fields = [
+            "id",
+            "user_id",
+            "notification_type",
+            "email_enabled",
+            "in_app_enabled",
+            "slack_enabled",
+            "frequency",
+            "quiet_hours_enabled",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["user_id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "quiet_hours_start": {"validators": [QUIET_HOUR]},
+            "quiet_hours_end": {"validators": [QUIET_HOUR]},
+            "notification_type": {"min_length": 1},
+        }

@@ -10,6 +10,11 @@ project_router.register("shares", views.ShareViewSet, basename="share")
 
 router = SimpleRouter(use_regex_path=False)
 router.register("teams", views.TeamViewSet, basename="team")
+router.register(
+    "notification-preferences",
+    views.NotificationPreferenceViewSet,
+    basename="notification-preference",
+)
 
 team_router = SimpleRouter(use_regex_path=False)
 team_router.register("members", views.TeamMemberViewSet, basename="team-member")
@@ -21,4 +26,7 @@ urlpatterns = [
 ]
 
 # Entries of the API root (socrates.api.urls); shares are reached through a project.
-root_links = {"teams": "collaboration:team-list"}
+root_links = {
+    "teams": "collaboration:team-list",
+    "notification-preferences": "collaboration:notification-preference-list",
+}

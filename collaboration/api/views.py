@@ -3,12 +3,13 @@ from rest_framework import mixins
 
 from collaboration import selectors, services
 from collaboration.api.serializers import (
+    NotificationPreferenceSerializer,
     ShareChangeSerializer,
     ShareSerializer,
     TeamMemberSerializer,
     TeamSerializer,
 )
-from collaboration.models import ProjectShare, Team, TeamMember
+from collaboration.models import NotificationPreference, ProjectShare, Team, TeamMember
 from collaboration.selectors import TeamLevel
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs.api.views import ProjectAccessMixin
@@ -141,3 +142,42 @@ class TeamMemberViewSet(
         if instance.user_id != self.request.user.pk:
             self.require_level(TeamLevel.ADMIN)
         services.remove_member(member=instance)
+
+
+class NotificationPreferenceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    AccessCheckedViewSet,
+):
+    """Your own notification preferences, one per notification type."""
+
+    queryset = NotificationPreference.objects.none()
+    serializer_class = NotificationPreferenceSerializer
+    filterset_fields = ["notification_type", "frequency"]
+    ordering_fields = ["notification_type", "created_at"]
+    ordering = ["notification_type"]
+    lookup_value_converter = "uuid"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Everyone's own rows only: another user's preference is simply not found.
+    required_levels = dict.fromkeys(
+        ("list", "retrieve", "create", "partial_update", "destroy"), None
+    )
+
+    def get_queryset(self):
+        return NotificationPreference.objects.filter(user_id=self.request.user.pk)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_notification_preference(
+            user_id=self.request.user.pk, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_notification_preference(
+            preference=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_notification_preference(preference=instance)
