@@ -3,7 +3,13 @@ through the API's rules, and the log is history)."""
 
 from django.contrib import admin
 
-from collaboration.models import ActivityLog, ProjectShare, Team, TeamMember
+from collaboration.models import (
+    ActivityLog,
+    NotificationPreference,
+    ProjectShare,
+    Team,
+    TeamMember,
+)
 from socrates.admin import ReadOnlyAdmin
 
 
@@ -48,3 +54,10 @@ class TeamAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["name", "owner_id"]
     inlines = [TeamMemberInline]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "notification_type", "frequency", "email_enabled", "in_app_enabled"]
+    list_filter = ["frequency", "email_enabled", "in_app_enabled"]
+    search_fields = ["user_id", "notification_type"]

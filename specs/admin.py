@@ -1,12 +1,13 @@
-"""The Django admin for projects and specifications; project saves go through
-specs.services, so they write the same activity rows as the API."""
+"""The Django admin for projects and what is in them. Project saves go through
+specs.services, so they write the same activity rows as the API; the rest is
+read here and written through the API's rules."""
 
 from django.contrib import admin
 
 from collaboration.services import ActivityContext
 from socrates.admin import ReadOnlyAdmin, ServiceBackedAdmin
 from specs import services
-from specs.models import Project, Specification
+from specs.models import Conflict, ConversationMessage, Project, Question, Session, Specification
 
 
 class SpecsAdmin(ServiceBackedAdmin):
@@ -81,4 +82,36 @@ class SpecificationAdmin(ReadOnlyAdmin):
     list_display = ["key", "version", "is_current", "project", "status", "created_at"]
     list_filter = ["is_current", "status", "type", "category"]
     search_fields = ["key", "value"]
+    raw_id_fields = ["project"]
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyAdmin):
+    list_display = ["title", "project", "status", "mode", "message_count", "started_at"]
+    list_filter = ["status", "mode"]
+    search_fields = ["title", "project__name"]
+    raw_id_fields = ["project"]
+
+
+@admin.register(ConversationMessage)
+class ConversationMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "session", "role", "message_type"]
+    list_filter = ["role", "message_type"]
+    search_fields = ["content"]
+    raw_id_fields = ["session"]
+
+
+@admin.register(Question)
+class QuestionAdmin(ReadOnlyAdmin):
+    list_display = ["text", "project", "priority", "status", "created_at"]
+    list_filter = ["status", "priority", "category"]
+    search_fields = ["text"]
+    raw_id_fields = ["project", "session"]
+
+
+@admin.register(Conflict)
+class ConflictAdmin(ReadOnlyAdmin):
+    list_display = ["title", "project", "severity", "status", "created_at"]
+    list_filter = ["status", "severity"]
+    search_fields = ["title"]
     raw_id_fields = ["project"]

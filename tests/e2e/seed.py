@@ -44,6 +44,13 @@ collaboration_services.create_share(context=owner, project=project, shared_with_
 specs_services.write_specification(context=owner, project=project, key="database", value="pg")
 team = collaboration_services.create_team(context=owner, name="E2E team")
 collaboration_services.add_member(context=owner, team=team, user_id=reader.pk)
+session = specs_services.start_session(context=owner, project=project, title="Kick-off")
+specs_services.post_message(session=session, role="assistant", content="What should it do?")
+specs_services.create_question(project=project, session=session, text="Who uses it?")
+specs_services.create_conflict(project=project, title="SQLite or PostgreSQL")
+collaboration_services.create_notification_preference(
+    user_id=reader.pk, notification_type="mentions"
+)
 
 unseeded = [
     model._meta.label for model in admin.site._registry if not model._default_manager.exists()
