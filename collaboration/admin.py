@@ -6,6 +6,7 @@ from django.contrib import admin
 from collaboration.models import (
     ActivityLog,
     NotificationPreference,
+    ProjectInvitation,
     ProjectShare,
     Team,
     TeamMember,
@@ -61,3 +62,13 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
     list_display = ["user_id", "notification_type", "frequency", "email_enabled", "in_app_enabled"]
     list_filter = ["frequency", "email_enabled", "in_app_enabled"]
     search_fields = ["user_id", "notification_type"]
+
+
+@admin.register(ProjectInvitation)
+class ProjectInvitationAdmin(ReadOnlyAdmin):
+    # ``invitation_token`` (a hash) is never shown.
+    list_display = ["project", "invited_email", "invited_user_id", "status", "token_expires_at"]
+    list_filter = ["status", "role", "permission_level"]
+    search_fields = ["invited_email", "invited_user_id", "project__name"]
+    exclude = ["invitation_token"]
+    raw_id_fields = ["project"]

@@ -6,3 +6,5 @@ class CollaborationErrorCode(StrEnum):
     ALREADY_MEMBER = "already_member"
     OWNER_STAYS = "owner_stays"
     PREFERENCE_EXISTS = "preference_exists"
+    ALREADY_INVITED = "already_invited"
+    NOT_PENDING = "not_pending"

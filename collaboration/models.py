@@ -244,6 +244,10 @@ class ActivityAction(models.TextChoices):
     SHARE_DELETED = "share_deleted"
     SPECIFICATION_CREATED = "specification_created"
     SPECIFICATION_VERSIONED = "specification_versioned"
+    INVITATION_CREATED = "invitation_created"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    INVITATION_DECLINED = "invitation_declined"
+    INVITATION_REVOKED = "invitation_revoked"
 
 
 class ActivitySeverity(models.TextChoices):

@@ -3,9 +3,17 @@
 from enum import IntEnum
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Now
 
-from collaboration.models import MemberStatus, Team, TeamMember, TeamRole
+from collaboration.models import (
+    InvitationStatus,
+    MemberStatus,
+    ProjectInvitation,
+    Team,
+    TeamMember,
+    TeamRole,
+)
 
 
 class TeamLevel(IntEnum):
@@ -34,3 +42,12 @@ def team_level(user_id: UUID, team_id) -> TeamLevel | None:
         .first()
     )
     return TeamLevel[TeamRole(role).name] if role else None
+
+
+def pending_invitations_for(user) -> QuerySet[ProjectInvitation]:
+    """Unexpired pending invitations addressed to the user, by id or by e-mail."""
+    return ProjectInvitation.objects.filter(
+        Q(invited_user_id=user.pk) | Q(invited_email__iexact=user.email),
+        status=InvitationStatus.PENDING,
+        token_expires_at__gt=Now(),
+    )

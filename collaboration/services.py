@@ -1,10 +1,12 @@
 """Writes of collaboration data, and the activity log every project change writes."""
 
+import hashlib
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from collaboration.error_codes import CollaborationErrorCode
@@ -12,8 +14,12 @@ from collaboration.models import (
     AccessType,
     ActivityAction,
     ActivityLog,
+    InvitationRole,
+    InvitationStatus,
     MemberStatus,
     NotificationPreference,
+    PermissionLevel,
+    ProjectInvitation,
     ProjectShare,
     SharePermission,
     Team,
@@ -22,7 +28,7 @@ from collaboration.models import (
 )
 from socrates.api.clients import client_ip
 from socrates.db.transactions import atomic_for
-from socrates.errors import Conflict, DomainError
+from socrates.errors import Conflict, DomainError, NotAllowed, NotFound
 from socrates.userrefs import require_active_user
 from specs.models import Project
 
@@ -255,3 +261,174 @@ def update_notification_preference(
 def delete_notification_preference(*, preference: NotificationPreference) -> None:
     with atomic_for(NotificationPreference):
         preference.delete()
+
+
+# Invitations -----------------------------------------------------------------
+
+INVITATION_LIFETIME = timedelta(days=14)
+# Invitations speak of read/write/admin; shares of view/edit/admin.
+SHARE_LEVEL_OF_INVITATION = {
+    PermissionLevel.READ: SharePermission.VIEW,
+    PermissionLevel.WRITE: SharePermission.EDIT,
+    PermissionLevel.ADMIN: SharePermission.ADMIN,
+}
+
+
+def invitation_digest(token: str) -> str:
+    # Tokens are long and random: a plain SHA-256 cannot be reversed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _record_invitation(context: ActivityContext, action: str, invitation) -> None:
+    record_activity(
+        context=context,
+        action=action,
+        resource_type="project_invitation",
+        resource_id=invitation.pk,
+        resource_name=invitation.invited_email or str(invitation.invited_user_id),
+        changes={"project_id": str(invitation.project_id), "status": invitation.status},
+    )
+
+
+def expire_lapsed_invitations(**scope) -> int:
+    """Pending invitations past their expiry become ``expired`` (done lazily, and
+    by ``manage.py purge_invitations``)."""
+    return ProjectInvitation.objects.filter(
+        status=InvitationStatus.PENDING, token_expires_at__lte=timezone.now(), **scope
+    ).update(status=InvitationStatus.EXPIRED, updated_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: ProjectInvitation
+    # Shown once, to be sent to the invitee; only its digest is stored.
+    token: str
+
+
+def invite(
+    *,
+    context: ActivityContext,
+    project: Project,
+    invited_user_id: UUID | None = None,
+    invited_email: str | None = None,
+    role: str = InvitationRole.MEMBER,
+    permission_level: str = PermissionLevel.READ,
+    message: str | None = None,
+) -> IssuedInvitation:
+    if (invited_user_id is None) == (not invited_email):
+        raise DomainError(
+            "Invite exactly one of a user or an e-mail address.", field="invited_user_id"
+        )
+    if invited_user_id is not None:
+        require_active_user(invited_user_id, field="invited_user_id")
+    token = secrets.token_urlsafe(32)
+    with atomic_for(ProjectInvitation):
+        expire_lapsed_invitations(project=project)
+        pending = ProjectInvitation.objects.filter(project=project, status=InvitationStatus.PENDING)
+        if pending.filter(
+            Q(invited_user_id=invited_user_id)
+            if invited_user_id
+            else Q(invited_email__iexact=invited_email)
+        ).exists():
+            raise Conflict(
+                "This person already has a pending invitation to the project.",
+                code=CollaborationErrorCode.ALREADY_INVITED,
+            )
+        invitation = ProjectInvitation.objects.create(
+            project=project,
+            invited_user_id=invited_user_id,
+            invited_email=invited_email or None,
+            invited_by_id=context.user_id,
+            role=role,
+            permission_level=permission_level,
+            message=message,
+            invitation_token=invitation_digest(token),
+            token_expires_at=timezone.now() + INVITATION_LIFETIME,
+        )
+        _record_invitation(context, ActivityAction.INVITATION_CREATED, invitation)
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+def _addressed_to(invitation: ProjectInvitation, user) -> bool:
+    if invitation.invited_user_id is not None:
+        return invitation.invited_user_id == user.pk
+    return (invitation.invited_email or "").lower() == user.email.lower()
+
+
+def _pending_invitation_for(token: str, user) -> ProjectInvitation:
+    invitation = (
+        ProjectInvitation.objects.select_for_update()
+        .filter(invitation_token=invitation_digest(token))
+        .first()
+    )
+    if invitation is None or not _addressed_to(invitation, user):
+        raise NotFound("No invitation for you with this token.")
+    lapsed = (
+        invitation.token_expires_at is not None and invitation.token_expires_at <= timezone.now()
+    )
+    status = (
+        InvitationStatus.EXPIRED
+        if invitation.status == InvitationStatus.PENDING and lapsed
+        else invitation.status
+    )
+    if status != InvitationStatus.PENDING:
+        raise Conflict(f"This invitation is {status}.", code=CollaborationErrorCode.NOT_PENDING)
+    return invitation
+
+
+def accept_invitation(*, context: ActivityContext, user, token: str) -> ProjectShare:
+    """Accepting creates the matching share (or raises an existing one)."""
+    with atomic_for(ProjectInvitation):
+        invitation = _pending_invitation_for(token, user)
+        invitation.status, invitation.responded_at = InvitationStatus.ACCEPTED, timezone.now()
+        invitation.save(update_fields=["status", "responded_at", "updated_at"])
+        level = SHARE_LEVEL_OF_INVITATION.get(invitation.permission_level, SharePermission.VIEW)
+        share, _ = ProjectShare.objects.update_or_create(
+            project=invitation.project,
+            shared_with_user_id=user.pk,
+            defaults={
+                "permission_level": level,
+                "access_type": AccessType.SHARED_USER,
+                "shared_by_id": invitation.invited_by_id,
+                "expiry_date": None,
+            },
+        )
+        _record_invitation(context, ActivityAction.INVITATION_ACCEPTED, invitation)
+    return share
+
+
+def decline_invitation(*, context: ActivityContext, user, token: str) -> ProjectInvitation:
+    with atomic_for(ProjectInvitation):
+        invitation = _pending_invitation_for(token, user)
+        invitation.status, invitation.responded_at = InvitationStatus.DECLINED, timezone.now()
+        invitation.save(update_fields=["status", "responded_at", "updated_at"])
+        _record_invitation(context, ActivityAction.INVITATION_DECLINED, invitation)
+    return invitation
+
+
+def revoke_invitation(
+    *, context: ActivityContext, invitation: ProjectInvitation
+) -> ProjectInvitation:
+    """The inviter or the project's owner withdraws a pending invitation."""
+    if context.user_id not in (invitation.invited_by_id, invitation.project.owner_id):
+        raise NotAllowed("Only the inviter or the project's owner can revoke an invitation.")
+    with atomic_for(ProjectInvitation):
+        if invitation.status != InvitationStatus.PENDING:
+            raise Conflict(
+                f"This invitation is {invitation.status}.", code=CollaborationErrorCode.NOT_PENDING
+            )
+        invitation.status = InvitationStatus.REVOKED
+        invitation.save(update_fields=["status", "updated_at"])
+        _record_invitation(context, ActivityAction.INVITATION_REVOKED, invitation)
+    return invitation
+
+
+def purge_invitations(*, ended_before: datetime) -> tuple[int, int]:
+    """Expires lapsed invitations, and deletes those that ended before a date."""
+    expired = expire_lapsed_invitations()
+    deleted, _ = (
+        ProjectInvitation.objects.exclude(status=InvitationStatus.PENDING)
+        .filter(updated_at__lt=ended_before)
+        .delete()
+    )
+    return expired, deleted

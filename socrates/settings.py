@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
         "UserStatusEnum": "accounts.models.UserStatus",
         "UserRoleEnum": "accounts.models.UserRole",
         "TeamRoleEnum": "collaboration.models.TeamRole",
+        "InvitationRoleEnum": "collaboration.models.InvitationRole",
+        "InvitationStatusEnum": "collaboration.models.InvitationStatus",
+        "SessionStatusEnum": "specs.models.SessionStatus",
+        "SharePermissionEnum": "collaboration.models.SharePermission",
+        "PermissionLevelEnum": "collaboration.models.PermissionLevel",
         # Question priorities and conflict severities share one scale.
         "UrgencyEnum": "specs.models.QuestionPriority",
         "ProjectStatusEnum": "specs.models.ProjectStatus",

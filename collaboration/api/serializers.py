@@ -1,7 +1,13 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from collaboration.models import NotificationPreference, ProjectShare, Team, TeamMember
+from collaboration.models import (
+    NotificationPreference,
+    ProjectInvitation,
+    ProjectShare,
+    Team,
+    TeamMember,
+)
 
 
 class ShareSerializer(serializers.ModelSerializer):
@@ -83,3 +89,43 @@ class NotificationPreferenceSerializer(serializers.ModelSerializer):
             "quiet_hours_end": {"validators": [QUIET_HOUR]},
             "notification_type": {"min_length": 1},
         }
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProjectInvitation
+        fields = [
+            "id",
+            "project",
+            "invited_user_id",
+            "invited_email",
+            "invited_by_id",
+            "role",
+            "permission_level",
+            "status",
+            "message",
+            "token_expires_at",
+            "responded_at",
+            "created_at",
+        ]
+        read_only_fields = [
+            "project",
+            "invited_by_id",
+            "status",
+            "token_expires_at",
+            "responded_at",
+            "created_at",
+        ]
+
+
+class IssuedInvitationSerializer(InvitationSerializer):
+    token = serializers.CharField(
+        read_only=True, help_text="Shown once: send it to the invitee; only its hash is kept."
+    )
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "token"]
+
+
+class InvitationTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)

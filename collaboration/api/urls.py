@@ -7,9 +7,11 @@ app_name = "collaboration"
 
 project_router = SimpleRouter(use_regex_path=False)
 project_router.register("shares", views.ShareViewSet, basename="share")
+project_router.register("invitations", views.ProjectInvitationViewSet, basename="invitation")
 
 router = SimpleRouter(use_regex_path=False)
 router.register("teams", views.TeamViewSet, basename="team")
+router.register("invitations", views.MyInvitationViewSet, basename="my-invitation")
 router.register(
     "notification-preferences",
     views.NotificationPreferenceViewSet,
@@ -28,5 +30,6 @@ urlpatterns = [
 # Entries of the API root (socrates.api.urls); shares are reached through a project.
 root_links = {
     "teams": "collaboration:team-list",
+    "invitations": "collaboration:my-invitation-list",
     "notification-preferences": "collaboration:notification-preference-list",
 }

@@ -1,16 +1,29 @@
 from django.shortcuts import get_object_or_404
-from rest_framework import mixins
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from collaboration import selectors, services
 from collaboration.api.serializers import (
+    InvitationSerializer,
+    InvitationTokenSerializer,
+    IssuedInvitationSerializer,
     NotificationPreferenceSerializer,
     ShareChangeSerializer,
     ShareSerializer,
     TeamMemberSerializer,
     TeamSerializer,
 )
-from collaboration.models import NotificationPreference, ProjectShare, Team, TeamMember
+from collaboration.models import (
+    NotificationPreference,
+    ProjectInvitation,
+    ProjectShare,
+    Team,
+    TeamMember,
+)
 from collaboration.selectors import TeamLevel
+from socrates.api.schema import ErrorSerializer
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs.api.views import ProjectAccessMixin
 from specs.selectors import AccessLevel
@@ -181,3 +194,86 @@ class NotificationPreferenceViewSet(
 
     def perform_destroy(self, instance):
         services.delete_notification_preference(preference=instance)
+
+
+class ProjectInvitationViewSet(
+    ProjectAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    AccessCheckedViewSet,
+):
+    """Invitations to a project, managed with admin access; ``revoke/`` withdraws one."""
+
+    queryset = ProjectInvitation.objects.none()
+    serializer_class = InvitationSerializer
+    filterset_fields = ["status", "role"]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+    lookup_value_converter = "uuid"
+    required_levels = dict.fromkeys(("list", "retrieve", "create", "revoke"), AccessLevel.ADMIN)
+
+    def get_queryset(self):
+        return ProjectInvitation.objects.filter(project_id=self.kwargs["project_id"])
+
+    @extend_schema(request=InvitationSerializer, responses={201: IssuedInvitationSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = services.invite(
+            context=self.activity_context(), project=self.get_project(), **serializer.validated_data
+        )
+        body = IssuedInvitationSerializer(issued.invitation).data | {"token": issued.token}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, project_id=None, pk=None):
+        invitation = services.revoke_invitation(
+            context=self.activity_context(), invitation=self.get_object()
+        )
+        return Response(self.get_serializer(invitation).data)
+
+
+class MyInvitationViewSet(mixins.ListModelMixin, AccessCheckedViewSet):
+    """Pending invitations addressed to you (by user id or by e-mail);
+    ``accept/`` and ``decline/`` take the token you were sent."""
+
+    queryset = ProjectInvitation.objects.none()
+    serializer_class = InvitationSerializer
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+    required_levels = dict.fromkeys(("list", "accept", "decline"), None)
+
+    def get_queryset(self):
+        return selectors.pending_invitations_for(self.request.user)
+
+    def _token(self) -> str:
+        serializer = InvitationTokenSerializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data["token"]
+
+    @extend_schema(
+        request=InvitationTokenSerializer, responses={200: ShareSerializer, 404: ErrorSerializer}
+    )
+    @action(detail=False, methods=["post"])
+    def accept(self, request):
+        share = services.accept_invitation(
+            context=services.ActivityContext.from_request(request),
+            user=request.user,
+            token=self._token(),
+        )
+        return Response(ShareSerializer(share).data)
+
+    @extend_schema(
+        request=InvitationTokenSerializer,
+        responses={200: InvitationSerializer, 404: ErrorSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def decline(self, request):
+        invitation = services.decline_invitation(
+            context=services.ActivityContext.from_request(request),
+            user=request.user,
+            token=self._token(),
+        )
+        return Response(InvitationSerializer(invitation).data)

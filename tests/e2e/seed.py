@@ -48,6 +48,7 @@ session = specs_services.start_session(context=owner, project=project, title="Ki
 specs_services.post_message(session=session, role="assistant", content="What should it do?")
 specs_services.create_question(project=project, session=session, text="Who uses it?")
 specs_services.create_conflict(project=project, title="SQLite or PostgreSQL")
+collaboration_services.invite(context=owner, project=project, invited_email="guest@example.com")
 collaboration_services.create_notification_preference(
     user_id=reader.pk, notification_type="mentions"
 )

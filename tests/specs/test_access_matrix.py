@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import issue_tokens
-from collaboration.models import MemberStatus, SharePermission
+from collaboration.models import MemberStatus, ProjectInvitation, SharePermission
 from specs.models import Conflict, Question, Session, Specification
 from specs.selectors import AccessLevel
 from tests.accounts.factories import UserFactory
@@ -38,6 +38,10 @@ REQUIRED_LEVELS = {
     f"GET {P}/shares/{{id}}/": AccessLevel.ADMIN,
     f"PATCH {P}/shares/{{id}}/": AccessLevel.ADMIN,
     f"DELETE {P}/shares/{{id}}/": AccessLevel.ADMIN,
+    f"GET {P}/invitations/": AccessLevel.ADMIN,
+    f"POST {P}/invitations/": AccessLevel.ADMIN,
+    f"GET {P}/invitations/{{id}}/": AccessLevel.ADMIN,
+    f"POST {P}/invitations/{{id}}/revoke/": AccessLevel.ADMIN,
     f"GET {P}/specifications/": AccessLevel.VIEW,
     f"POST {P}/specifications/": AccessLevel.EDIT,
     f"GET {P}/specifications/{{id}}/": AccessLevel.VIEW,
@@ -118,7 +122,7 @@ def persona_user(persona: str, project) -> User:
     return user
 
 
-def url_for(operation: str, project) -> str:
+def url_for(operation: str, project, user: User | None) -> str:
     path = operation.split(" ", 1)[1].replace("{project_id}", str(project.pk))
     if "/shares/{id}" in path:
         other = ShareFactory(project=project, shared_with_user_id=UserFactory().pk)
@@ -126,6 +130,13 @@ def url_for(operation: str, project) -> str:
     if "/sessions/{" in path:
         session = Session.objects.create(project=project)
         return path.replace("{session_id}", str(session.pk)).replace("{id}", str(session.pk))
+    if "/invitations/{id}" in path:
+        # Made by the caller: the inviter (or the owner) may revoke it.
+        inviter = user.pk if user else project.owner_id
+        invitation = ProjectInvitation.objects.create(
+            project=project, invited_by_id=inviter, invited_email="x@example.com"
+        )
+        return path.replace("{id}", str(invitation.pk))
     if "/questions/{id}" in path:
         question = Question.objects.create(project=project, text="Which database?")
         return path.replace("{id}", str(question.pk))
@@ -142,13 +153,13 @@ def url_for(operation: str, project) -> str:
 @pytest.mark.parametrize("operation", sorted(REQUIRED_LEVELS))
 def test_access(operation, persona):
     project = ProjectFactory()
-    client = APIClient()
+    client, user = APIClient(), None
     if persona != "anonymous":
         user = persona_user(persona, project)
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_tokens(user=user).access}")
     method = operation.split(" ", 1)[0].lower()
 
-    response = getattr(client, method)(url_for(operation, project), {}, format="json")
+    response = getattr(client, method)(url_for(operation, project, user), {}, format="json")
 
     needed, level = REQUIRED_LEVELS[operation], PERSONAS.get(persona)
     if persona == "anonymous":
