@@ -3,6 +3,7 @@ preferences (database ``specs``)."""
 
 from django.db import models
 from django.db.models import F
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Upper
 
 from socrates.db.models import (
@@ -285,6 +286,13 @@ class ActivityLog(CreatedAtModel):
         indexes = [
             *indexes_on("action", "created_at", "resource_id", "severity", "user_id"),
             models.Index(fields=["resource_type", "resource_id"]),
+            # A project's activity, newest first: every project-scoped row
+            # names its project in changes.project_id.
+            models.Index(
+                KeyTransform("project_id", "changes"),
+                F("created_at").desc(),
+                name="ix_activity_logs_project",
+            ),
         ]
 
 

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 
 from collaboration.models import (
+    ActivityLog,
     InvitationStatus,
     MemberStatus,
     ProjectInvitation,
@@ -51,3 +52,12 @@ def pending_invitations_for(user) -> QuerySet[ProjectInvitation]:
         status=InvitationStatus.PENDING,
         token_expires_at__gt=Now(),
     )
+
+
+def project_activity(project_id) -> QuerySet[ActivityLog]:
+    """Everything that happened in a project, served by ``ix_activity_logs_project``."""
+    return ActivityLog.objects.filter(changes__project_id=str(project_id))
+
+
+def user_activity(user_id: UUID) -> QuerySet[ActivityLog]:
+    return ActivityLog.objects.filter(user_id=user_id)

@@ -50,7 +50,7 @@ def _record(context: ActivityContext, action: str, project: Project, **changes) 
         resource_type="project",
         resource_id=project.pk,
         resource_name=project.name,
-        changes=changes,
+        changes={"project_id": str(project.pk), **changes},
     )
 
 

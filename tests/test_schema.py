@@ -96,6 +96,11 @@ DOCUMENTED_INDEX_ADDITIONS = {
         r"CREATE UNIQUE INDEX .* USING btree "
         r"\(project_id, upper\(\(invited_email\)::text\)\) WHERE .*status.*'pending'",
     ),
+    "ix_activity_logs_project": Addition(
+        "activity_logs",
+        "a project's activity, newest first (every project-scoped row names its project)",
+        r"CREATE INDEX .* USING btree \(\(\(?changes -> 'project_id'::text\)?\), created_at DESC\)",
+    ),
     "ix_chunks_content_fts": Addition(
         "document_chunks",
         "full-text search over chunk content",

@@ -2,6 +2,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from collaboration.models import (
+    ActivityLog,
     NotificationPreference,
     ProjectInvitation,
     ProjectShare,
@@ -129,3 +130,20 @@ class IssuedInvitationSerializer(InvitationSerializer):
 
 class InvitationTokenSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=200)
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActivityLog
+        fields = [
+            "id",
+            "user_id",
+            "action",
+            "resource_type",
+            "resource_id",
+            "resource_name",
+            "changes",
+            "severity",
+            "created_at",
+        ]
+        read_only_fields = fields

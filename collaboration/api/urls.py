@@ -8,10 +8,12 @@ app_name = "collaboration"
 project_router = SimpleRouter(use_regex_path=False)
 project_router.register("shares", views.ShareViewSet, basename="share")
 project_router.register("invitations", views.ProjectInvitationViewSet, basename="invitation")
+project_router.register("activity", views.ProjectActivityViewSet, basename="project-activity")
 
 router = SimpleRouter(use_regex_path=False)
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("invitations", views.MyInvitationViewSet, basename="my-invitation")
+router.register("activity", views.MyActivityViewSet, basename="my-activity")
 router.register(
     "notification-preferences",
     views.NotificationPreferenceViewSet,
@@ -31,5 +33,6 @@ urlpatterns = [
 root_links = {
     "teams": "collaboration:team-list",
     "invitations": "collaboration:my-invitation-list",
+    "activity": "collaboration:my-activity-list",
     "notification-preferences": "collaboration:notification-preference-list",
 }

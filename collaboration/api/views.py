@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from collaboration import selectors, services
 from collaboration.api.serializers import (
+    ActivitySerializer,
     InvitationSerializer,
     InvitationTokenSerializer,
     IssuedInvitationSerializer,
@@ -16,6 +17,7 @@ from collaboration.api.serializers import (
     TeamSerializer,
 )
 from collaboration.models import (
+    ActivityLog,
     NotificationPreference,
     ProjectInvitation,
     ProjectShare,
@@ -23,6 +25,7 @@ from collaboration.models import (
     TeamMember,
 )
 from collaboration.selectors import TeamLevel
+from socrates.api.pagination import NewestFirstCursorPagination
 from socrates.api.schema import ErrorSerializer
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs.api.views import ProjectAccessMixin
@@ -277,3 +280,29 @@ class MyInvitationViewSet(mixins.ListModelMixin, AccessCheckedViewSet):
             token=self._token(),
         )
         return Response(InvitationSerializer(invitation).data)
+
+
+class MyActivityViewSet(mixins.ListModelMixin, AccessCheckedViewSet):
+    """What you did, newest first, paged by cursor."""
+
+    queryset = ActivityLog.objects.none()
+    serializer_class = ActivitySerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = []
+    required_levels = {"list": None}
+
+    def get_queryset(self):
+        return selectors.user_activity(self.request.user.pk)
+
+
+class ProjectActivityViewSet(ProjectAccessMixin, mixins.ListModelMixin, AccessCheckedViewSet):
+    """Everything that happened in a project, newest first, paged by cursor."""
+
+    queryset = ActivityLog.objects.none()
+    serializer_class = ActivitySerializer
+    pagination_class = NewestFirstCursorPagination
+    filter_backends = []
+    required_levels = {"list": AccessLevel.VIEW}
+
+    def get_queryset(self):
+        return selectors.project_activity(self.kwargs["project_id"])

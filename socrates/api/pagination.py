@@ -66,3 +66,7 @@ class ChronologicalCursorPagination(CursorPagination):
                     {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
                 )
         return parameters
+
+
+class NewestFirstCursorPagination(ChronologicalCursorPagination):
+    ordering = "-created_at"

@@ -12,7 +12,8 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import IntegrityError, connections, transaction
 
 from accounts.models import AdminRole, User
-from collaboration.models import InvitationStatus, ProjectInvitation
+from collaboration.models import ActivityLog, InvitationStatus, ProjectInvitation
+from collaboration.selectors import project_activity
 from rag.models import DocumentChunk
 from specs.models import Project, Specification
 from tests.test_schema import DOCUMENTED_INDEX_ADDITIONS
@@ -44,13 +45,23 @@ def analysed_rows():
         ProjectInvitation(project=project, invited_by_id=USER_ID, invited_email=f"p{n}@example.com")
         for n in range(ROWS)
     )
+    ActivityLog.objects.bulk_create(
+        ActivityLog(
+            user_id=USER_ID,
+            action="project_updated",
+            resource_type="project",
+            resource_id=uuid.uuid4(),
+            changes={"project_id": str(uuid.uuid4())},
+        )
+        for _ in range(ROWS)
+    )
     DocumentChunk.objects.bulk_create(
         DocumentChunk(project=project, chunk_index=n, content=f"paragraph {n} about caching")
         for n in range(ROWS)
     )
     for alias, tables in (
         ("auth", ["users", "admin_roles"]),
-        ("specs", ["specifications", "project_invitations", "document_chunks"]),
+        ("specs", ["specifications", "project_invitations", "document_chunks", "activity_logs"]),
     ):
         with connections[alias].cursor() as cursor:
             for table in tables:
@@ -72,6 +83,7 @@ ADDED_INDEXES = {
         invited_email__iexact="Ada@Example.com",
         status=InvitationStatus.PENDING,
     ),
+    "ix_activity_logs_project": lambda: project_activity(PROJECT_ID).order_by("-created_at")[:50],
     "ix_chunks_content_fts": lambda: DocumentChunk.objects.annotate(
         search=SearchVector("content", config="english")
     ).filter(search=SearchQuery("caching", config="english")),

@@ -38,6 +38,7 @@ REQUIRED_LEVELS = {
     f"GET {P}/shares/{{id}}/": AccessLevel.ADMIN,
     f"PATCH {P}/shares/{{id}}/": AccessLevel.ADMIN,
     f"DELETE {P}/shares/{{id}}/": AccessLevel.ADMIN,
+    f"GET {P}/activity/": AccessLevel.VIEW,
     f"GET {P}/invitations/": AccessLevel.ADMIN,
     f"POST {P}/invitations/": AccessLevel.ADMIN,
     f"GET {P}/invitations/{{id}}/": AccessLevel.ADMIN,
