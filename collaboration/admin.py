@@ -72,3 +72,11 @@ class ProjectInvitationAdmin(ReadOnlyAdmin):
     search_fields = ["invited_email", "invited_user_id", "project__name"]
     exclude = ["invitation_token"]
     raw_id_fields = ["project"]
+
+
+@admin.register(TeamMember)
+class TeamMemberAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "team", "role", "status", "joined_at"]
+    list_filter = ["role", "status"]
+    search_fields = ["user_id", "team__name"]
+    raw_id_fields = ["team"]

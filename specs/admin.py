@@ -7,7 +7,17 @@ from django.contrib import admin
 from collaboration.services import ActivityContext
 from socrates.admin import ReadOnlyAdmin, ServiceBackedAdmin
 from specs import services
-from specs.models import Conflict, ConversationMessage, Project, Question, Session, Specification
+from specs.models import (
+    Conflict,
+    ConversationMessage,
+    GeneratedFile,
+    GeneratedProject,
+    Project,
+    QualityMetric,
+    Question,
+    Session,
+    Specification,
+)
 
 
 class SpecsAdmin(ServiceBackedAdmin):
@@ -114,4 +124,41 @@ class ConflictAdmin(ReadOnlyAdmin):
     list_display = ["title", "project", "severity", "status", "created_at"]
     list_filter = ["status", "severity"]
     search_fields = ["title"]
+    raw_id_fields = ["project"]
+
+
+class GeneratedFileInline(admin.TabularInline):
+    model = GeneratedFile
+    fields = ["path", "file_type", "lines_of_code", "status"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GeneratedProject)
+class GeneratedProjectAdmin(ReadOnlyAdmin):
+    list_display = ["name", "project", "language", "framework", "status", "file_count"]
+    list_filter = ["status", "language", "framework"]
+    search_fields = ["name", "project__name"]
+    raw_id_fields = ["project"]
+    inlines = [GeneratedFileInline]
+
+
+@admin.register(GeneratedFile)
+class GeneratedFileAdmin(ReadOnlyAdmin):
+    list_display = ["path", "generated_project", "file_type", "lines_of_code", "status"]
+    list_filter = ["status", "file_type"]
+    search_fields = ["path"]
+    raw_id_fields = ["generated_project"]
+
+
+@admin.register(QualityMetric)
+class QualityMetricAdmin(ReadOnlyAdmin):
+    list_display = ["metric_name", "metric_value", "project", "measured_at"]
+    list_filter = ["metric_name", "metric_type"]
+    search_fields = ["metric_name", "project__name"]
     raw_id_fields = ["project"]

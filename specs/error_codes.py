@@ -8,3 +8,4 @@ class SpecsErrorCode(StrEnum):
     SUPERSEDED = "superseded"
     SESSION_ENDED = "session_ended"
     ALREADY_RESOLVED = "already_resolved"
+    PATH_TAKEN = "path_taken"

@@ -4,6 +4,7 @@ specs database and writes its ``activity_logs`` row in it."""
 from uuid import UUID
 
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from collaboration.models import AccessType, ActivityAction, ProjectShare, SharePermission
@@ -17,9 +18,12 @@ from specs.models import (
     Conflict,
     ConflictStatus,
     ConversationMessage,
+    GeneratedFile,
+    GeneratedProject,
     Project,
     ProjectPhase,
     ProjectStatus,
+    QualityMetric,
     Question,
     QuestionStatus,
     Session,
@@ -363,3 +367,102 @@ def resolve_conflict(*, conflict: Conflict, resolution: str) -> Conflict:
             "This conflict is already resolved.", code=SpecsErrorCode.ALREADY_RESOLVED
         )
     return update_conflict(conflict=conflict, resolution=resolution, status=ConflictStatus.RESOLVED)
+
+
+# Generated code and quality measurements -------------------------------------------
+
+
+def create_generated_project(*, project: Project, name: str, **fields) -> GeneratedProject:
+    with atomic_for(GeneratedProject):
+        return GeneratedProject.objects.create(project=project, name=name, **fields)
+
+
+def update_generated_project(*, generated: GeneratedProject, **changes) -> GeneratedProject:
+    for name, value in changes.items():
+        setattr(generated, name, value)
+    with atomic_for(GeneratedProject):
+        generated.save(update_fields=[*changes, "updated_at"])
+    return generated
+
+
+def delete_generated_project(*, generated: GeneratedProject) -> None:
+    with atomic_for(GeneratedProject):
+        generated.delete()
+
+
+def _lines_in(content: str | None) -> int:
+    return len(content.splitlines()) if content else 0
+
+
+def add_generated_file(
+    *, generated: GeneratedProject, path: str, content: str | None = None, **fields
+) -> GeneratedFile:
+    """A file of generated code; its project's file and line counts move with it."""
+    lines = _lines_in(content)
+    with atomic_for(GeneratedFile):
+        if GeneratedFile.objects.filter(generated_project=generated, path=path).exists():
+            raise ConflictError(
+                f"{path} already exists in this generated project.",
+                code=SpecsErrorCode.PATH_TAKEN,
+            )
+        generated_file = GeneratedFile.objects.create(
+            generated_project=generated,
+            path=path,
+            filename=fields.pop("filename", None) or path.rsplit("/", 1)[-1],
+            content=content,
+            lines_of_code=lines,
+            **fields,
+        )
+        _count_code(generated, files=1, lines=lines)
+    return generated_file
+
+
+def update_generated_file(*, generated_file: GeneratedFile, **changes) -> GeneratedFile:
+    if "path" in changes:
+        raise DomainError("A file's path stays; add a new file instead.", field="path")
+    before = generated_file.lines_of_code or 0
+    if "content" in changes:
+        changes["lines_of_code"] = _lines_in(changes["content"])
+    for name, value in changes.items():
+        setattr(generated_file, name, value)
+    with atomic_for(GeneratedFile):
+        generated_file.save(update_fields=[*changes, "updated_at"])
+        _count_code(
+            generated_file.generated_project,
+            lines=(generated_file.lines_of_code or 0) - before,
+        )
+    return generated_file
+
+
+def delete_generated_file(*, generated_file: GeneratedFile) -> None:
+    with atomic_for(GeneratedFile):
+        generated_file.delete()
+        _count_code(
+            generated_file.generated_project,
+            files=-1,
+            lines=-(generated_file.lines_of_code or 0),
+        )
+
+
+def _count_code(generated: GeneratedProject, *, files: int = 0, lines: int = 0) -> None:
+    # The arithmetic in SQL, so that concurrent file writes all count.
+    GeneratedProject.objects.filter(pk=generated.pk).update(
+        file_count=F("file_count") + files,
+        total_lines_of_code=Coalesce(F("total_lines_of_code"), 0) + lines,
+        updated_at=timezone.now(),
+    )
+
+
+def record_quality_metric(
+    *, project: Project, metric_name: str, metric_value: float, **fields
+) -> QualityMetric:
+    fields.setdefault("measured_at", timezone.now())
+    with atomic_for(QualityMetric):
+        return QualityMetric.objects.create(
+            project=project, metric_name=metric_name, metric_value=metric_value, **fields
+        )
+
+
+def delete_quality_metric(*, metric: QualityMetric) -> None:
+    with atomic_for(QualityMetric):
+        metric.delete()

@@ -3,7 +3,10 @@ from rest_framework import serializers
 from specs.models import (
     Conflict,
     ConversationMessage,
+    GeneratedFile,
+    GeneratedProject,
     Project,
+    QualityMetric,
     Question,
     Session,
     Specification,
@@ -217,3 +220,71 @@ class ConflictSerializer(serializers.ModelSerializer):
 
 class ResolutionSerializer(serializers.Serializer):
     resolution = serializers.CharField(help_text="How the conflict was settled (required).")
+
+
+class GeneratedProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GeneratedProject
+        fields = [
+            "id",
+            "project",
+            "name",
+            "description",
+            "language",
+            "framework",
+            "version",
+            "status",
+            "file_count",
+            "total_lines_of_code",
+            "structure",
+            "configuration",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+        # Counted from its files.
+        read_only_fields = [
+            "project",
+            "file_count",
+            "total_lines_of_code",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class GeneratedFileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GeneratedFile
+        fields = [
+            "id",
+            "generated_project",
+            "path",
+            "filename",
+            "file_type",
+            "content",
+            "lines_of_code",
+            "purpose",
+            "status",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["generated_project", "lines_of_code", "created_at", "updated_at"]
+        extra_kwargs = {"filename": {"required": False}, "path": {"min_length": 1}}
+
+
+class QualityMetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QualityMetric
+        fields = [
+            "id",
+            "project",
+            "metric_name",
+            "metric_value",
+            "metric_type",
+            "measured_at",
+            "details",
+            "metadata",
+            "created_at",
+        ]
+        read_only_fields = ["project", "created_at"]

@@ -14,6 +14,13 @@ project_router.register("specifications", views.SpecificationViewSet, basename="
 project_router.register("sessions", views.SessionViewSet, basename="session")
 project_router.register("questions", views.QuestionViewSet, basename="question")
 project_router.register("conflicts", views.ConflictViewSet, basename="conflict")
+project_router.register(
+    "generated-projects", views.GeneratedProjectViewSet, basename="generated-project"
+)
+project_router.register("quality-metrics", views.QualityMetricViewSet, basename="quality-metric")
+
+generated_router = SimpleRouter(use_regex_path=False)
+generated_router.register("files", views.GeneratedFileViewSet, basename="generated-file")
 
 session_router = SimpleRouter(use_regex_path=False)
 session_router.register("messages", views.MessageViewSet, basename="message")
@@ -22,6 +29,10 @@ urlpatterns = [
     *router.urls,
     path("projects/<uuid:project_id>/", include(project_router.urls)),
     path("projects/<uuid:project_id>/sessions/<uuid:session_id>/", include(session_router.urls)),
+    path(
+        "projects/<uuid:project_id>/generated-projects/<uuid:generated_project_id>/",
+        include(generated_router.urls),
+    ),
 ]
 
 # Entries of the API root (socrates.api.urls).

@@ -17,8 +17,11 @@ from specs.api.serializers import (
     AnswerSerializer,
     ConflictSerializer,
     ExportSerializer,
+    GeneratedFileSerializer,
+    GeneratedProjectSerializer,
     MessageSerializer,
     ProjectSerializer,
+    QualityMetricSerializer,
     QualitySerializer,
     QuestionSerializer,
     ResolutionSerializer,
@@ -26,7 +29,17 @@ from specs.api.serializers import (
     SpecificationSerializer,
     TransferSerializer,
 )
-from specs.models import Conflict, ConversationMessage, Project, Question, Session, Specification
+from specs.models import (
+    Conflict,
+    ConversationMessage,
+    GeneratedFile,
+    GeneratedProject,
+    Project,
+    QualityMetric,
+    Question,
+    Session,
+    Specification,
+)
 from specs.selectors import AccessLevel
 
 
@@ -354,3 +367,86 @@ class ConflictViewSet(ProjectItemViewSet):
             conflict=self.get_object(), resolution=resolution.validated_data["resolution"]
         )
         return Response(self.get_serializer(conflict).data)
+
+
+class GeneratedProjectViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
+    """Code generated from a project's specification; its files are listed apart."""
+
+    queryset = GeneratedProject.objects.none()
+    serializer_class = GeneratedProjectSerializer
+    filterset_fields = ["status", "language", "framework"]
+    search_fields = ["name"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_levels = {**ProjectItemViewSet.required_levels, "destroy": AccessLevel.EDIT}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_generated_project(
+            project=self.get_project(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_generated_project(
+            generated=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_generated_project(generated=instance)
+
+
+class GeneratedFileViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
+    """The files of one generated project."""
+
+    queryset = GeneratedFile.objects.none()
+    serializer_class = GeneratedFileSerializer
+    filterset_fields = ["status", "file_type"]
+    search_fields = ["path"]
+    ordering_fields = ["path", "created_at"]
+    ordering = ["path"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_levels = {**ProjectItemViewSet.required_levels, "destroy": AccessLevel.EDIT}
+
+    def get_generated_project(self) -> GeneratedProject:
+        return get_object_or_404(
+            GeneratedProject,
+            pk=self.kwargs["generated_project_id"],
+            project_id=self.kwargs["project_id"],
+        )
+
+    def get_queryset(self):
+        return GeneratedFile.objects.filter(generated_project=self.get_generated_project())
+
+    def perform_create(self, serializer):
+        serializer.instance = services.add_generated_file(
+            generated=self.get_generated_project(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_generated_file(
+            generated_file=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_generated_file(generated_file=instance)
+
+
+class QualityMetricViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
+    """Measurements of a project's quality, as recorded."""
+
+    queryset = QualityMetric.objects.none()
+    serializer_class = QualityMetricSerializer
+    filterset_fields = ["metric_name", "metric_type"]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    required_levels = {
+        "list": AccessLevel.VIEW,
+        "retrieve": AccessLevel.VIEW,
+        "create": AccessLevel.EDIT,
+        "destroy": AccessLevel.EDIT,
+    }
+
+    def perform_create(self, serializer):
+        serializer.instance = services.record_quality_metric(
+            project=self.get_project(), **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_quality_metric(metric=instance)

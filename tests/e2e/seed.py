@@ -48,6 +48,9 @@ session = specs_services.start_session(context=owner, project=project, title="Ki
 specs_services.post_message(session=session, role="assistant", content="What should it do?")
 specs_services.create_question(project=project, session=session, text="Who uses it?")
 specs_services.create_conflict(project=project, title="SQLite or PostgreSQL")
+generated = specs_services.create_generated_project(project=project, name="api")
+specs_services.add_generated_file(generated=generated, path="app/main.py", content="print()\n")
+specs_services.record_quality_metric(project=project, metric_name="coverage", metric_value=0.5)
 collaboration_services.invite(context=owner, project=project, invited_email="guest@example.com")
 collaboration_services.create_notification_preference(
     user_id=reader.pk, notification_type="mentions"

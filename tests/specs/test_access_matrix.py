@@ -15,7 +15,15 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import issue_tokens
 from collaboration.models import MemberStatus, ProjectInvitation, SharePermission
-from specs.models import Conflict, Question, Session, Specification
+from specs.models import (
+    Conflict,
+    GeneratedFile,
+    GeneratedProject,
+    QualityMetric,
+    Question,
+    Session,
+    Specification,
+)
 from specs.selectors import AccessLevel
 from tests.accounts.factories import UserFactory
 from tests.specs.factories import ProjectFactory, ShareFactory, TeamMemberFactory
@@ -39,6 +47,20 @@ REQUIRED_LEVELS = {
     f"PATCH {P}/shares/{{id}}/": AccessLevel.ADMIN,
     f"DELETE {P}/shares/{{id}}/": AccessLevel.ADMIN,
     f"GET {P}/activity/": AccessLevel.VIEW,
+    f"GET {P}/generated-projects/": AccessLevel.VIEW,
+    f"POST {P}/generated-projects/": AccessLevel.EDIT,
+    f"GET {P}/generated-projects/{{id}}/": AccessLevel.VIEW,
+    f"PATCH {P}/generated-projects/{{id}}/": AccessLevel.EDIT,
+    f"DELETE {P}/generated-projects/{{id}}/": AccessLevel.EDIT,
+    f"GET {P}/generated-projects/{{generated_project_id}}/files/": AccessLevel.VIEW,
+    f"POST {P}/generated-projects/{{generated_project_id}}/files/": AccessLevel.EDIT,
+    f"GET {P}/generated-projects/{{generated_project_id}}/files/{{id}}/": AccessLevel.VIEW,
+    f"PATCH {P}/generated-projects/{{generated_project_id}}/files/{{id}}/": AccessLevel.EDIT,
+    f"DELETE {P}/generated-projects/{{generated_project_id}}/files/{{id}}/": AccessLevel.EDIT,
+    f"GET {P}/quality-metrics/": AccessLevel.VIEW,
+    f"POST {P}/quality-metrics/": AccessLevel.EDIT,
+    f"GET {P}/quality-metrics/{{id}}/": AccessLevel.VIEW,
+    f"DELETE {P}/quality-metrics/{{id}}/": AccessLevel.EDIT,
     f"GET {P}/invitations/": AccessLevel.ADMIN,
     f"POST {P}/invitations/": AccessLevel.ADMIN,
     f"GET {P}/invitations/{{id}}/": AccessLevel.ADMIN,
@@ -131,6 +153,18 @@ def url_for(operation: str, project, user: User | None) -> str:
     if "/sessions/{" in path:
         session = Session.objects.create(project=project)
         return path.replace("{session_id}", str(session.pk)).replace("{id}", str(session.pk))
+    if "/generated-projects/{" in path:
+        generated = GeneratedProject.objects.create(project=project, name="api")
+        path = path.replace("{generated_project_id}", str(generated.pk))
+        if "/files/{id}" in path:
+            generated_file = GeneratedFile.objects.create(
+                generated_project=generated, path="main.py", filename="main.py"
+            )
+            return path.replace("{id}", str(generated_file.pk))
+        return path.replace("{id}", str(generated.pk))
+    if "/quality-metrics/{id}" in path:
+        metric = QualityMetric.objects.create(project=project, metric_name="m", metric_value=1)
+        return path.replace("{id}", str(metric.pk))
     if "/invitations/{id}" in path:
         # Made by the caller: the inviter (or the owner) may revoke it.
         inviter = user.pk if user else project.owner_id
