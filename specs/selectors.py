@@ -14,7 +14,6 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
     Avg,
     Case,
-    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -48,19 +47,35 @@ SHARE_LEVELS = {
 }
 
 
+def _unexpired() -> Q:
+    return Q(expiry_date__isnull=True) | Q(expiry_date__gt=Now())
+
+
+def _active_teams_of(user_id: UUID) -> QuerySet[TeamMember]:
+    return TeamMember.objects.filter(user_id=user_id, status=MemberStatus.ACTIVE).values("team_id")
+
+
 def live_shares_for(user_id: UUID) -> QuerySet[ProjectShare]:
     """Unexpired shares to the user, or to a team the user is an active member of."""
-    teams = TeamMember.objects.filter(user_id=user_id, status=MemberStatus.ACTIVE).values("team_id")
     return ProjectShare.objects.filter(
-        Q(expiry_date__isnull=True) | Q(expiry_date__gt=Now()),
-        Q(shared_with_user_id=user_id) | Q(shared_with_team_id__in=teams),
+        _unexpired(),
+        Q(shared_with_user_id=user_id) | Q(shared_with_team_id__in=_active_teams_of(user_id)),
     )
 
 
 def visible_projects(user_id: UUID) -> QuerySet[Project]:
-    """The projects a user can see, as one SQL statement."""
-    shared = live_shares_for(user_id).filter(project_id=OuterRef("pk"))
-    return Project.objects.filter(Q(owner_id=user_id) | Exists(shared))
+    """The projects a user can see, as one SQL statement.
+
+    A union of three index lookups (owned, shared with the user, shared with
+    their teams): an OR across them would make PostgreSQL read every project.
+    """
+    owned = Project.objects.filter(owner_id=user_id).values("pk")
+    unexpired = ProjectShare.objects.filter(_unexpired())
+    shared = unexpired.filter(shared_with_user_id=user_id).values("project_id")
+    via_teams = unexpired.filter(shared_with_team_id__in=_active_teams_of(user_id)).values(
+        "project_id"
+    )
+    return Project.objects.filter(pk__in=owned.union(shared, via_teams))
 
 
 _SHARE_RANK = Case(
