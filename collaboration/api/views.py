@@ -134,8 +134,8 @@ class TeamMemberViewSet(
 
     queryset = TeamMember.objects.none()
     serializer_class = TeamMemberSerializer
-    ordering_fields = ["joined_at", "role"]
-    ordering = ["joined_at"]
+    ordering_fields = ["created_at", "role"]
+    ordering = ["created_at"]
     lookup_value_converter = "uuid"
     required_levels = {
         "list": TeamLevel.VIEWER,

@@ -73,7 +73,8 @@ class ProjectViewSet(
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilter
     search_fields = ["name"]
-    ordering_fields = ["created_at", "updated_at", "name"]
+    # Orderings on indexed columns only.
+    ordering_fields = ["created_at", "maturity_score"]
     ordering = ["-created_at"]
     lookup_value_converter = "uuid"
     project_lookup = "pk"
@@ -182,7 +183,7 @@ class SpecificationViewSet(
     serializer_class = SpecificationSerializer
     filterset_class = SpecificationFilter
     search_fields = ["key", "value"]
-    ordering_fields = ["key", "created_at", "version"]
+    ordering_fields = ["key", "created_at"]
     ordering = ["key", "-version"]
     lookup_value_converter = "uuid"
     # A change is a new version of what it names: PATCH only, no PUT.
@@ -228,8 +229,8 @@ class SessionViewSet(
     queryset = Session.objects.none()
     serializer_class = SessionSerializer
     filterset_fields = ["status", "mode"]
-    ordering_fields = ["created_at", "started_at"]
-    ordering = ["-started_at"]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
     lookup_value_converter = "uuid"
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_levels = {
@@ -295,7 +296,7 @@ class ProjectItemViewSet(
     """Items of a project that editors write and viewers read."""
 
     lookup_value_converter = "uuid"
-    ordering_fields = ["created_at", "updated_at"]
+    ordering_fields = ["created_at"]
     ordering = ["-created_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     required_levels = {
