@@ -34,17 +34,12 @@ from accounts.models import (
     AdminUser,
     User,
 )
+from socrates.api.serializers import validated
 from socrates.errors import NotFound
 
 
 def token_response(pair: services.TokenPair, status_code=status.HTTP_200_OK) -> Response:
     return Response(TokenPairSerializer(pair).data, status=status_code)
-
-
-def validated(serializer_class, request, **context):
-    serializer = serializer_class(data=request.data, context={"request": request, **context})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # Own account --------------------------------------------------------------------

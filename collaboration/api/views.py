@@ -27,6 +27,7 @@ from collaboration.models import (
 from collaboration.selectors import TeamLevel
 from socrates.api.pagination import NewestFirstCursorPagination
 from socrates.api.schema import ErrorSerializer
+from socrates.api.serializers import validated
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs.api.views import ProjectAccessMixin
 from specs.selectors import AccessLevel
@@ -221,10 +222,10 @@ class ProjectInvitationViewSet(
 
     @extend_schema(request=InvitationSerializer, responses={201: IssuedInvitationSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         issued = services.invite(
-            context=self.activity_context(), project=self.get_project(), **serializer.validated_data
+            context=self.activity_context(),
+            project=self.get_project(),
+            **validated(InvitationSerializer, request),
         )
         body = IssuedInvitationSerializer(issued.invitation).data | {"token": issued.token}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -252,9 +253,7 @@ class MyInvitationViewSet(mixins.ListModelMixin, AccessCheckedViewSet):
         return selectors.pending_invitations_for(self.request.user)
 
     def _token(self) -> str:
-        serializer = InvitationTokenSerializer(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data["token"]
+        return validated(InvitationTokenSerializer, self.request)["token"]
 
     @extend_schema(
         request=InvitationTokenSerializer, responses={200: ShareSerializer, 404: ErrorSerializer}

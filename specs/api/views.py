@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from collaboration.services import ActivityContext
 from socrates.api.pagination import ChronologicalCursorPagination
+from socrates.api.serializers import validated
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs import selectors, services
 from specs.api.filters import ProjectFilter, SpecificationFilter
@@ -131,12 +132,10 @@ class ProjectViewSet(
     @extend_schema(request=TransferSerializer, responses=ProjectSerializer)
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
-        serializer = TransferSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         project = services.transfer_project(
             context=self.activity_context(),
             project=self.get_object(),
-            new_owner_id=serializer.validated_data["user_id"],
+            new_owner_id=validated(TransferSerializer, request)["user_id"],
         )
         return Response(self.get_serializer(project).data)
 
@@ -332,10 +331,8 @@ class QuestionViewSet(ProjectItemViewSet):
     @extend_schema(request=AnswerSerializer, responses=QuestionSerializer)
     @action(detail=True, methods=["post"])
     def answer(self, request, project_id=None, pk=None):
-        answer = AnswerSerializer(data=request.data)
-        answer.is_valid(raise_exception=True)
         question = services.answer_question(
-            question=self.get_object(), answer=answer.validated_data["answer"]
+            question=self.get_object(), answer=validated(AnswerSerializer, request)["answer"]
         )
         return Response(self.get_serializer(question).data)
 
@@ -362,10 +359,9 @@ class ConflictViewSet(ProjectItemViewSet):
     @extend_schema(request=ResolutionSerializer, responses=ConflictSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, project_id=None, pk=None):
-        resolution = ResolutionSerializer(data=request.data)
-        resolution.is_valid(raise_exception=True)
         conflict = services.resolve_conflict(
-            conflict=self.get_object(), resolution=resolution.validated_data["resolution"]
+            conflict=self.get_object(),
+            resolution=validated(ResolutionSerializer, request)["resolution"],
         )
         return Response(self.get_serializer(conflict).data)
 
