@@ -8,3 +8,5 @@ class CollaborationErrorCode(StrEnum):
     PREFERENCE_EXISTS = "preference_exists"
     ALREADY_INVITED = "already_invited"
     NOT_PENDING = "not_pending"
+    ALREADY_SHARED = "already_shared"
+    NOT_INVITER = "not_inviter"

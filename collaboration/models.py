@@ -142,6 +142,18 @@ class ProjectShare(TimestampedModel):
     class Meta:
         db_table = "project_shares"
         constraints = [
+            # One share per user and per team of a project: revoking it must
+            # end that grant, not leave a twin behind.
+            models.UniqueConstraint(
+                fields=["project", "shared_with_user_id"],
+                condition=models.Q(shared_with_user_id__isnull=False),
+                name="uq_project_shares_user",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "shared_with_team"],
+                condition=models.Q(shared_with_team__isnull=False),
+                name="uq_project_shares_team",
+            ),
             closed_set_check("project_shares", "permission_level", SharePermission),
             closed_set_check("project_shares", "access_type", AccessType),
         ]

@@ -121,6 +121,14 @@ def create_share(
     if expiry_date is not None and expiry_date <= timezone.now():
         raise DomainError("The expiry date has passed.", field="expiry_date")
     with atomic_for(ProjectShare):
+        existing = project.shares.filter(
+            shared_with_user_id=shared_with_user_id, shared_with_team=shared_with_team
+        )
+        if existing.exists():
+            raise Conflict(
+                "The project is already shared with them; change that share instead.",
+                code=CollaborationErrorCode.ALREADY_SHARED,
+            )
         share = ProjectShare.objects.create(
             project=project,
             shared_with_user_id=shared_with_user_id,
@@ -285,7 +293,8 @@ def _record_invitation(context: ActivityContext, action: str, invitation) -> Non
         action=action,
         resource_type="project_invitation",
         resource_id=invitation.pk,
-        resource_name=invitation.invited_email or str(invitation.invited_user_id),
+        # Not the invitee's address: project activity is visible with view access.
+        resource_name=str(invitation.pk),
         changes={"project_id": str(invitation.project_id), "status": invitation.status},
     )
 
@@ -321,6 +330,12 @@ def invite(
         )
     if invited_user_id is not None:
         require_active_user(invited_user_id, field="invited_user_id")
+        if invited_user_id == project.owner_id:
+            raise DomainError(
+                "The owner already has every right.",
+                field="invited_user_id",
+                code=CollaborationErrorCode.OWNER_NEEDS_NO_SHARE,
+            )
     token = secrets.token_urlsafe(32)
     with atomic_for(ProjectInvitation):
         expire_lapsed_invitations(project=project)
@@ -383,17 +398,49 @@ def accept_invitation(*, context: ActivityContext, user, token: str) -> ProjectS
         invitation.status, invitation.responded_at = InvitationStatus.ACCEPTED, timezone.now()
         invitation.save(update_fields=["status", "responded_at", "updated_at"])
         level = SHARE_LEVEL_OF_INVITATION.get(invitation.permission_level, SharePermission.VIEW)
-        share, _ = ProjectShare.objects.update_or_create(
+        share = grant_user_share(
+            context=context,
             project=invitation.project,
-            shared_with_user_id=user.pk,
-            defaults={
-                "permission_level": level,
-                "access_type": AccessType.SHARED_USER,
-                "shared_by_id": invitation.invited_by_id,
-                "expiry_date": None,
-            },
+            user_id=user.pk,
+            level=level,
+            shared_by_id=invitation.invited_by_id,
         )
         _record_invitation(context, ActivityAction.INVITATION_ACCEPTED, invitation)
+    return share
+
+
+# Share levels from lowest to highest.
+SHARE_RANK = {level: rank for rank, level in enumerate(SharePermission.values)}
+
+
+def grant_user_share(
+    *, context: ActivityContext, project: Project, user_id: UUID, level: str, shared_by_id: UUID
+) -> ProjectShare:
+    """At least ``level`` for the user: a new share, or theirs raised (never lowered,
+    since several grants give the highest)."""
+    with atomic_for(ProjectShare):
+        share = project.shares.select_for_update().filter(shared_with_user_id=user_id).first()
+        if share is None:
+            share = ProjectShare.objects.create(
+                project=project,
+                shared_with_user_id=user_id,
+                shared_by_id=shared_by_id,
+                permission_level=level,
+                access_type=AccessType.SHARED_USER,
+            )
+            _record_share(context, ActivityAction.SHARE_CREATED, share, after=_share_state(share))
+        elif SHARE_RANK[level] > SHARE_RANK[share.permission_level] or share.expiry_date:
+            before = _share_state(share)
+            share.permission_level = max(level, share.permission_level, key=SHARE_RANK.get)
+            share.expiry_date = None
+            share.save(update_fields=["permission_level", "expiry_date", "updated_at"])
+            _record_share(
+                context,
+                ActivityAction.SHARE_UPDATED,
+                share,
+                before=before,
+                after=_share_state(share),
+            )
     return share
 
 
@@ -411,8 +458,12 @@ def revoke_invitation(
 ) -> ProjectInvitation:
     """The inviter or the project's owner withdraws a pending invitation."""
     if context.user_id not in (invitation.invited_by_id, invitation.project.owner_id):
-        raise NotAllowed("Only the inviter or the project's owner can revoke an invitation.")
+        raise NotAllowed(
+            "Only the inviter or the project's owner can revoke an invitation.",
+            code=CollaborationErrorCode.NOT_INVITER,
+        )
     with atomic_for(ProjectInvitation):
+        invitation = ProjectInvitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.status != InvitationStatus.PENDING:
             raise Conflict(
                 f"This invitation is {invitation.status}.", code=CollaborationErrorCode.NOT_PENDING

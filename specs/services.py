@@ -7,8 +7,13 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from collaboration.models import AccessType, ActivityAction, ProjectShare, SharePermission
-from collaboration.services import ActivityContext, record_activity
+from collaboration.models import ActivityAction, SharePermission
+from collaboration.services import (
+    ActivityContext,
+    delete_share,
+    grant_user_share,
+    record_activity,
+)
 from socrates.db.transactions import atomic_for
 from socrates.errors import Conflict as ConflictError
 from socrates.errors import DomainError
@@ -153,16 +158,14 @@ def transfer_project(*, context: ActivityContext, project: Project, new_owner_id
         project.owner_id = project.user_id = new_owner_id
         project.save(update_fields=["owner_id", "user_id", "updated_at"])
         # The new owner has every right: a share of theirs would only mislead.
-        project.shares.filter(shared_with_user_id=new_owner_id).delete()
-        ProjectShare.objects.update_or_create(
+        for share in project.shares.filter(shared_with_user_id=new_owner_id):
+            delete_share(context=context, share=share)
+        grant_user_share(
+            context=context,
             project=project,
-            shared_with_user_id=old_owner_id,
-            defaults={
-                "permission_level": SharePermission.ADMIN,
-                "access_type": AccessType.SHARED_USER,
-                "shared_by_id": new_owner_id,
-                "expiry_date": None,
-            },
+            user_id=old_owner_id,
+            level=SharePermission.ADMIN,
+            shared_by_id=new_owner_id,
         )
         _record(
             context,

@@ -96,6 +96,18 @@ DOCUMENTED_INDEX_ADDITIONS = {
         r"CREATE UNIQUE INDEX .* USING btree "
         r"\(project_id, upper\(\(invited_email\)::text\)\) WHERE .*status.*'pending'",
     ),
+    "uq_project_shares_user": Addition(
+        "project_shares",
+        "one share per user of a project (revoking it ends the grant); a user's share",
+        r"CREATE UNIQUE INDEX .* USING btree \(project_id, shared_with_user_id\) "
+        r"WHERE \(shared_with_user_id IS NOT NULL\)",
+    ),
+    "uq_project_shares_team": Addition(
+        "project_shares",
+        "one share per team of a project; a team's share",
+        r"CREATE UNIQUE INDEX .* USING btree \(project_id, shared_with_team_id\) "
+        r"WHERE \(shared_with_team_id IS NOT NULL\)",
+    ),
     "ix_activity_logs_project": Addition(
         "activity_logs",
         "a project's activity, newest first (every project-scoped row names its project)",

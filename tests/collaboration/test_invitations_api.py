@@ -123,3 +123,25 @@ def test_inviting_needs_exactly_one_active_invitee(owner, project):
 
     assert (neither.status_code, list(neither.data["fields"])) == (400, ["invited_user_id"])
     assert (inactive.status_code, list(inactive.data["fields"])) == (400, ["invited_user_id"])
+
+
+def test_accepting_never_lowers_an_existing_share(owner, project, client_for):
+    from collaboration.models import SharePermission
+    from tests.specs.factories import ShareFactory
+
+    invitee = UserFactory()
+    ShareFactory(
+        project=project, shared_with_user_id=invitee.pk, permission_level=SharePermission.ADMIN
+    )
+    token = invite(owner, project, invited_user_id=str(invitee.pk), permission_level="read").data[
+        "token"
+    ]
+
+    assert client_for(invitee).post(f"{MINE}accept/", {"token": token}).status_code == 200
+    assert access_level(invitee.pk, project.pk) == AccessLevel.ADMIN
+
+
+def test_the_owner_cannot_be_invited(owner, project):
+    response = invite(owner, project, invited_user_id=str(project.owner_id))
+
+    assert (response.status_code, list(response.data["fields"])) == (400, ["invited_user_id"])

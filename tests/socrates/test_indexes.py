@@ -12,7 +12,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import IntegrityError, connections, transaction
 
 from accounts.models import AdminRole, User
-from collaboration.models import ActivityLog, InvitationStatus, ProjectInvitation
+from collaboration.models import ActivityLog, InvitationStatus, ProjectInvitation, ProjectShare
 from collaboration.selectors import project_activity
 from rag.models import DocumentChunk
 from specs.models import Project, Specification
@@ -45,6 +45,15 @@ def analysed_rows():
         ProjectInvitation(project=project, invited_by_id=USER_ID, invited_email=f"p{n}@example.com")
         for n in range(ROWS)
     )
+    ProjectShare.objects.bulk_create(
+        ProjectShare(
+            project=project,
+            shared_with_user_id=uuid.uuid4(),
+            shared_by_id=USER_ID,
+            access_type="shared_user",
+        )
+        for _ in range(ROWS)
+    )
     ActivityLog.objects.bulk_create(
         ActivityLog(
             user_id=USER_ID,
@@ -61,7 +70,16 @@ def analysed_rows():
     )
     for alias, tables in (
         ("auth", ["users", "admin_roles"]),
-        ("specs", ["specifications", "project_invitations", "document_chunks", "activity_logs"]),
+        (
+            "specs",
+            [
+                "specifications",
+                "project_invitations",
+                "document_chunks",
+                "activity_logs",
+                "project_shares",
+            ],
+        ),
     ):
         with connections[alias].cursor() as cursor:
             for table in tables:
@@ -82,6 +100,12 @@ ADDED_INDEXES = {
         project_id=PROJECT_ID,
         invited_email__iexact="Ada@Example.com",
         status=InvitationStatus.PENDING,
+    ),
+    "uq_project_shares_user": lambda: ProjectShare.objects.filter(
+        project_id=PROJECT_ID, shared_with_user_id=USER_ID
+    ),
+    "uq_project_shares_team": lambda: ProjectShare.objects.filter(
+        project_id=PROJECT_ID, shared_with_team_id=USER_ID
     ),
     "ix_activity_logs_project": lambda: project_activity(PROJECT_ID).order_by("-created_at")[:50],
     "ix_chunks_content_fts": lambda: DocumentChunk.objects.annotate(

@@ -57,12 +57,13 @@ def test_a_stranger_gets_404_and_a_viewer_403_naming_the_level(client_for):
 
 def test_levels_come_from_the_best_unexpired_share_or_team_membership():
     project = ProjectFactory()
-    direct, via_team, lapsed, inactive = (UserFactory() for _ in range(4))
-    ShareFactory(project=project, shared_with_user_id=direct.pk)
+    direct, via_team, lapsed, inactive, both = (UserFactory() for _ in range(5))
     ShareFactory(
         project=project, shared_with_user_id=direct.pk, permission_level=SharePermission.EDIT
     )
     member = TeamMemberFactory(user_id=via_team.pk)
+    TeamMemberFactory(team=member.team, user_id=both.pk)
+    ShareFactory(project=project, shared_with_user_id=both.pk)
     TeamMemberFactory(team=member.team, user_id=inactive.pk, status=MemberStatus.INACTIVE)
     ShareFactory(
         project=project, shared_with_team=member.team, permission_level=SharePermission.ADMIN
@@ -77,6 +78,8 @@ def test_levels_come_from_the_best_unexpired_share_or_team_membership():
     assert access_level(project.owner_id, project.pk) == AccessLevel.OWNER
     assert access_level(direct.pk, project.pk) == AccessLevel.EDIT
     assert access_level(via_team.pk, project.pk) == AccessLevel.ADMIN
+    # A view share of their own and an admin share to their team: the highest.
+    assert access_level(both.pk, project.pk) == AccessLevel.ADMIN
     assert access_level(lapsed.pk, project.pk) is None
     assert access_level(inactive.pk, project.pk) is None
     for user in (direct, via_team):
@@ -192,3 +195,15 @@ def test_the_project_list_shows_owned_shared_and_team_shared_projects_only(clien
         str(team_shared.pk),
     }
     assert response.data["results"][0]["status"] == ProjectStatus.ACTIVE
+
+
+def test_a_project_is_shared_once_per_user(client_for):
+    project = ProjectFactory()
+    owner, reader = client_for(_owner(project)), UserFactory()
+    body = {"shared_with_user_id": str(reader.pk), "permission_level": "view"}
+
+    first = owner.post(f"{API}/{project.pk}/shares/", body, format="json")
+    second = owner.post(f"{API}/{project.pk}/shares/", body, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 409)
+    assert ProjectShare.objects.count() == 1
