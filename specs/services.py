@@ -37,11 +37,20 @@ from specs.models import (
     Specification,
 )
 
-# What a project's owner can change directly; status and ownership change
-# through archive, restore and transfer.
-EDITABLE_PROJECT_FIELDS = ("name", "description", "current_phase", "maturity_score", "metadata")
-# A project's fields that its activity row records before and after a change.
-AUDITED_PROJECT_FIELDS = (*EDITABLE_PROJECT_FIELDS[:4], "status", "owner_id")
+# What editors change directly; status and ownership change through archive,
+# restore and transfer (owner only).
+EDITABLE_PROJECT_FIELDS = frozenset(
+    {"name", "description", "current_phase", "maturity_score", "metadata"}
+)
+# What a project's activity row records before and after a change.
+AUDITED_PROJECT_FIELDS = (
+    "name",
+    "description",
+    "current_phase",
+    "maturity_score",
+    "status",
+    "owner_id",
+)
 
 
 def _snapshot(project: Project) -> dict:
@@ -93,6 +102,9 @@ def create_project(
 
 
 def update_project(*, context: ActivityContext, project: Project, **changes) -> Project:
+    fixed = sorted(set(changes) - EDITABLE_PROJECT_FIELDS)
+    if fixed:
+        raise DomainError(f"{fixed[0]} cannot be changed here.", field=fixed[0])
     before = _snapshot(project)
     for name, value in changes.items():
         setattr(project, name, value)
@@ -181,7 +193,12 @@ def transfer_project(*, context: ActivityContext, project: Project, new_owner_id
 
 
 def write_specification(
-    *, context: ActivityContext, project: Project, key: str, **fields
+    *,
+    context: ActivityContext,
+    project: Project,
+    key: str,
+    supersedes: Specification | None = None,
+    **fields,
 ) -> Specification:
     """A new value for a key: version 1, or the next version superseding the current one.
 
@@ -191,6 +208,9 @@ def write_specification(
     with atomic_for(Specification):
         Project.objects.select_for_update().filter(pk=project.pk).exists()
         current = Specification.objects.filter(project=project, key=key, is_current=True).first()
+        if supersedes is not None and (current is None or current.pk != supersedes.pk):
+            # Changed since the caller read it: its change would silently undo another.
+            _refuse_superseded(supersedes)
         latest = (
             Specification.objects.filter(project=project, key=key)
             .order_by("-version")
@@ -238,17 +258,22 @@ def change_specification(
 ) -> Specification:
     """A change to the current version is written as the next version."""
     if not specification.is_current:
-        raise ConflictError(
-            f"Version {specification.version} of {specification.key} has been superseded; "
-            "change the current one.",
-            code=SpecsErrorCode.SUPERSEDED,
-        )
+        _refuse_superseded(specification)
     carried = {name: getattr(specification, name) for name in SPECIFICATION_CONTENT}
     return write_specification(
         context=context,
         project=specification.project,
         key=specification.key,
+        supersedes=specification,
         **{**carried, **changes},
+    )
+
+
+def _refuse_superseded(specification: Specification) -> None:
+    raise ConflictError(
+        f"Version {specification.version} of {specification.key} has been superseded; "
+        "change the current one.",
+        code=SpecsErrorCode.SUPERSEDED,
     )
 
 
@@ -274,12 +299,18 @@ def start_session(
 
 
 def update_session(*, session: Session, **changes) -> Session:
-    if changes.get("status") == SessionStatus.COMPLETED:
-        return end_session(session=session)
-    for name, value in changes.items():
-        setattr(session, name, value)
+    """Ending is final: a completed session keeps its status; completing one
+    through ``status`` ends it as ``end/`` does."""
+    status = changes.pop("status", session.status)
+    if session.ended_at is not None and status != SessionStatus.COMPLETED:
+        raise ConflictError("This session has ended.", code=SpecsErrorCode.SESSION_ENDED)
     with atomic_for(Session):
-        session.save(update_fields=[*changes, "updated_at"])
+        for name, value in changes.items():
+            setattr(session, name, value)
+        session.status = status
+        session.save(update_fields=[*changes, "status", "updated_at"])
+        if status == SessionStatus.COMPLETED and session.ended_at is None:
+            session = end_session(session=session)
     return session
 
 
@@ -315,14 +346,23 @@ def _require_own_session(project: Project, session: Session | None) -> None:
         raise DomainError("That session belongs to another project.", field="session")
 
 
+def _require_answer_when_answered(status: str | None, answer: str | None) -> None:
+    if status == QuestionStatus.ANSWERED and not answer:
+        raise DomainError("An answered question needs its answer.", field="answer")
+
+
 def create_question(*, project: Project, text: str, **fields) -> Question:
     _require_own_session(project, fields.get("session"))
+    _require_answer_when_answered(fields.get("status"), fields.get("answer"))
     with atomic_for(Question):
         return Question.objects.create(project=project, text=text, **fields)
 
 
 def update_question(*, question: Question, **changes) -> Question:
     _require_own_session(question.project, changes.get("session"))
+    _require_answer_when_answered(
+        changes.get("status", question.status), changes.get("answer", question.answer)
+    )
     for name, value in changes.items():
         setattr(question, name, value)
     with atomic_for(Question):
@@ -345,17 +385,22 @@ def _require_own_specifications(project: Project, specification_ids) -> None:
         )
 
 
+def _require_resolution_when_resolved(status: str | None, resolution: str | None) -> None:
+    if status == ConflictStatus.RESOLVED and not resolution:
+        raise DomainError("Resolving a conflict needs a resolution text.", field="resolution")
+
+
 def create_conflict(*, project: Project, title: str, **fields) -> Conflict:
     _require_own_specifications(project, fields.get("related_specifications"))
+    _require_resolution_when_resolved(fields.get("status"), fields.get("resolution"))
     with atomic_for(Conflict):
         return Conflict.objects.create(project=project, title=title, **fields)
 
 
 def update_conflict(*, conflict: Conflict, **changes) -> Conflict:
-    if changes.get("status") == ConflictStatus.RESOLVED and not (
-        changes.get("resolution") or conflict.resolution
-    ):
-        raise DomainError("Resolving a conflict needs a resolution text.", field="resolution")
+    _require_resolution_when_resolved(
+        changes.get("status", conflict.status), changes.get("resolution", conflict.resolution)
+    )
     _require_own_specifications(conflict.project, changes.get("related_specifications"))
     for name, value in changes.items():
         setattr(conflict, name, value)
@@ -439,7 +484,9 @@ def update_generated_file(*, generated_file: GeneratedFile, **changes) -> Genera
 
 def delete_generated_file(*, generated_file: GeneratedFile) -> None:
     with atomic_for(GeneratedFile):
-        generated_file.delete()
+        deleted, _ = GeneratedFile.objects.filter(pk=generated_file.pk).delete()
+        if not deleted:
+            return
         _count_code(
             generated_file.generated_project,
             files=-1,

@@ -5,6 +5,7 @@ add ``fields``, mapping each offending field to its messages, so that a client
 always learns which field to fix.
 """
 
+import psycopg2.errorcodes
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
@@ -27,7 +28,7 @@ def exception_handler(exc, context):
         _render_errors_as_json(context["request"])
     if isinstance(exc, (OperationalError, InterfaceError)) and errors.is_unavailable(exc):
         return database_unavailable_response(exc)
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError) and _sqlstate(exc) == psycopg2.errorcodes.UNIQUE_VIOLATION:
         # A concurrent request won a race for a unique value (validation ran
         # before it committed): the state changed under this request.
         return Response(
@@ -36,6 +37,12 @@ def exception_handler(exc, context):
                 "code": ErrorCode.CONFLICT,
             },
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntegrityError):
+        # A check or a reference the database refused: the input, not the state.
+        return Response(
+            {"detail": "The database refused this input.", "code": ErrorCode.INVALID},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, RequestDataTooBig):
         return Response(
@@ -59,6 +66,10 @@ def exception_handler(exc, context):
         code = response.data.get("code") or getattr(detail, "code", "error")
         response.data = {"detail": str(detail), "code": str(code)}
     return response
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(exc.__cause__, "pgcode", None)
 
 
 def _render_errors_as_json(request) -> None:

@@ -1,5 +1,7 @@
 """Cross-cutting API behaviour: the OpenAPI schema, the error format, a database that is down."""
 
+import uuid
+
 import pytest
 from django.db import connections
 
@@ -65,15 +67,28 @@ def test_a_body_over_the_size_limit_is_a_json_413(api, settings):
     assert response.json()["code"] == "too_large"
 
 
-def test_a_lost_race_on_a_unique_value_is_a_409_not_a_500():
-    from django.db import IntegrityError
+def refused_by_the_database(**fields):
+    """The real IntegrityError PostgreSQL raises for a row, in a savepoint."""
+    from django.db import IntegrityError, transaction
 
+    from collaboration.models import Team
+
+    with pytest.raises(IntegrityError) as refusal, transaction.atomic(using="specs"):
+        Team.objects.create(owner_id=uuid.uuid4(), **fields)
+    return refusal.value
+
+
+def test_a_lost_race_on_a_unique_value_is_a_409_and_a_refused_check_a_400():
+    from collaboration.models import Team
     from socrates.api.exceptions import exception_handler
 
-    response = exception_handler(IntegrityError("duplicate key"), context={})
+    Team.objects.create(name="taken", owner_id=uuid.uuid4())
 
-    assert response.status_code == 409
-    assert response.data["code"] == "conflict"
+    duplicate = exception_handler(refused_by_the_database(name="taken"), context={})
+    unchecked = exception_handler(refused_by_the_database(name="x", status="gone"), context={})
+
+    assert (duplicate.status_code, duplicate.data["code"]) == (409, "conflict")
+    assert (unchecked.status_code, unchecked.data["code"]) == (400, "invalid")
 
 
 def test_the_openapi_schema_generates_without_a_warning(tmp_path):

@@ -71,3 +71,14 @@ def test_a_conflict_relates_only_this_projects_specifications(owner, project):
 
     assert (refused.status_code, list(refused.data["fields"])) == (400, ["related_specifications"])
     assert accepted.status_code == 201
+
+
+def test_resolved_and_answered_states_need_their_text(owner, project):
+    conflicts = f"/api/v1/projects/{project.pk}/conflicts/"
+    questions = f"/api/v1/projects/{project.pk}/questions/"
+
+    resolved = owner.post(conflicts, {"title": "T", "status": "resolved"})
+    answered = owner.post(questions, {"text": "Q?", "status": "answered"})
+
+    assert (resolved.status_code, list(resolved.data["fields"])) == (400, ["resolution"])
+    assert (answered.status_code, list(answered.data["fields"])) == (400, ["answer"])

@@ -100,3 +100,17 @@ def test_message_count_is_exact_under_concurrent_posts():
     session.refresh_from_db()
     assert session.message_count == ConversationMessage.objects.filter(session=session).count()
     assert session.message_count == 20
+
+
+def test_an_ended_session_stays_ended_and_completing_by_status_ends_it(client_for):
+    project = ProjectFactory()
+    owner = client_for(User.objects.get(pk=project.owner_id))
+    session = owner.post(sessions_url(project), {}).data
+    url = f"{sessions_url(project)}{session['id']}/"
+
+    completed = owner.patch(url, {"status": "completed", "title": "Done"}, format="json")
+    reopened = owner.patch(url, {"status": "active"}, format="json")
+
+    assert (completed.data["status"], completed.data["title"]) == ("completed", "Done")
+    assert completed.data["ended_at"] is not None
+    assert reopened.status_code == 409
