@@ -46,9 +46,13 @@ def team_level(user_id: UUID, team_id) -> TeamLevel | None:
 
 
 def pending_invitations_for(user) -> QuerySet[ProjectInvitation]:
-    """Unexpired pending invitations addressed to the user, by id or by e-mail."""
+    """Unexpired pending invitations addressed to the user, by id or by (verified) e-mail."""
+    # By e-mail only once the address is verified: anyone may type any address.
+    addressed = Q(invited_user_id=user.pk)
+    if user.is_verified:
+        addressed |= Q(invited_email__iexact=user.email)
     return ProjectInvitation.objects.filter(
-        Q(invited_user_id=user.pk) | Q(invited_email__iexact=user.email),
+        addressed,
         status=InvitationStatus.PENDING,
         token_expires_at__gt=Now(),
     )

@@ -26,8 +26,10 @@ from collaboration.models import (
     TeamMember,
     TeamRole,
 )
+from collaboration.selectors import TeamLevel
 from socrates.api.clients import client_ip
 from socrates.db.transactions import atomic_for
+from socrates.error_codes import ErrorCode
 from socrates.errors import Conflict, DomainError, NotAllowed, NotFound
 from socrates.userrefs import require_active_user
 from specs.models import Project
@@ -216,8 +218,15 @@ def add_member(
     return member
 
 
-def remove_member(*, member: TeamMember) -> None:
-    """Removes a member (or the member leaves); the owner stays."""
+def remove_member(
+    *, member: TeamMember, actor_id: UUID, actor_level: TeamLevel | None = None
+) -> None:
+    """A member leaves, or a team admin removes them; the owner stays."""
+    if member.user_id != actor_id and (actor_level is None or actor_level < TeamLevel.ADMIN):
+        raise NotAllowed(
+            "Only a team admin can remove another member.",
+            code=ErrorCode.ACCESS_LEVEL_TOO_LOW,
+        )
     if member.role == TeamRole.OWNER:
         raise Conflict("The owner cannot leave the team.", code=CollaborationErrorCode.OWNER_STAYS)
     with atomic_for(Team):

@@ -68,6 +68,15 @@ class SecretScrubbingFilter(Filter):
 
     def filter(self, record: LogRecord) -> bool:
         record.msg, record.args = scrub(record.getMessage()), None
+        # Extras reach JSON lines too: Django's SQL log, for one, passes its
+        # statement and parameters that way.
+        for name, value in list(vars(record).items()):
+            if name in RESERVED_ATTRS:
+                continue
+            if name == "params":
+                record.params = REDACTED
+            elif isinstance(value, str):
+                setattr(record, name, scrub(value))
         if record.exc_info:
             record.exc_text = self._traceback_renderer.formatException(record.exc_info)
             record.exc_info = None

@@ -141,7 +141,7 @@ class TeamMemberViewSet(
     required_levels = {
         "list": TeamLevel.VIEWER,
         "create": TeamLevel.ADMIN,
-        # Checked in perform_destroy: admins remove anyone, members themselves.
+        # Admins remove anyone, members themselves (collaboration.services).
         "destroy": TeamLevel.VIEWER,
     }
 
@@ -156,9 +156,9 @@ class TeamMemberViewSet(
         )
 
     def perform_destroy(self, instance):
-        if instance.user_id != self.request.user.pk:
-            self.require_level(TeamLevel.ADMIN)
-        services.remove_member(member=instance)
+        services.remove_member(
+            member=instance, actor_id=self.request.user.pk, actor_level=self.access_level()
+        )
 
 
 class NotificationPreferenceViewSet(

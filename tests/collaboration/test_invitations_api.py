@@ -145,3 +145,12 @@ def test_the_owner_cannot_be_invited(owner, project):
     response = invite(owner, project, invited_user_id=str(project.owner_id))
 
     assert (response.status_code, list(response.data["fields"])) == (400, ["invited_user_id"])
+
+
+def test_invitations_by_email_are_listed_only_for_a_verified_address(owner, project, client_for):
+    unverified = UserFactory(email="guest@example.com", is_verified=False)
+    invite(owner, project, invited_email="guest@example.com")
+
+    assert client_for(unverified).get(MINE).data["results"] == []
+    User.objects.filter(pk=unverified.pk).update(is_verified=True)
+    assert len(client_for(unverified).get(MINE).data["results"]) == 1

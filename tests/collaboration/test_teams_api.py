@@ -110,7 +110,10 @@ def test_member_count_is_exact_under_concurrent_joins_and_leaves(monkeypatch):
             connections.close_all()
 
     operations = [
-        *(lambda m=member: services.remove_member(member=m) for member in leavers),
+        *(
+            lambda m=member: services.remove_member(member=m, actor_id=m.user_id)
+            for member in leavers
+        ),
         *(
             lambda: services.add_member(context=context, team=team, user_id=uuid.uuid4())
             for _ in range(10)
