@@ -173,15 +173,31 @@ class TokenPair:
     refresh_expires_at: datetime
 
 
+def _locked_user(user_id) -> User:
+    """The user's row, locked until the transaction ends.
+
+    Every sign-in change takes this lock first (issuing, rotating, signing out
+    everywhere), so they never interleave and never deadlock.
+    """
+    return User.objects.select_for_update().get(pk=user_id)
+
+
 def issue_tokens(*, user: User) -> TokenPair:
-    refresh = JWTRefreshToken.for_user(user)
-    # Copied into the access token: both die when the generation moves on.
-    refresh[GENERATION_CLAIM] = _current_generation(user)
-    access = refresh.access_token
-    refresh_expires_at = datetime_from_epoch(refresh["exp"])
-    RefreshToken.objects.create(
-        user=user, token=RefreshToken.digest(str(refresh)), expires_at=refresh_expires_at
-    )
+    with atomic_for(User):
+        user = _locked_user(user.pk)
+        # A sign-out everywhere or a suspension that won the lock is seen here.
+        if not user.can_sign_in:
+            raise NotAllowed(
+                f"This account is {user.status}.", code=AccountsErrorCode.ACCOUNT_DISABLED
+            )
+        refresh = JWTRefreshToken.for_user(user)
+        # Copied into the access token: both die when the generation moves on.
+        refresh[GENERATION_CLAIM] = _current_generation(user)
+        access = refresh.access_token
+        refresh_expires_at = datetime_from_epoch(refresh["exp"])
+        RefreshToken.objects.create(
+            user=user, token=RefreshToken.digest(str(refresh)), expires_at=refresh_expires_at
+        )
     return TokenPair(
         access=str(access),
         refresh=str(refresh),
@@ -211,15 +227,17 @@ def rotate_refresh_token(*, token: str) -> TokenPair:
     at once are not taken for an attack.
     """
     _verify_signature(token)
+    digest = RefreshToken.digest(token)
+    owner_id = RefreshToken.objects.filter(token=digest).values_list("user_id", flat=True).first()
+    if owner_id is None:
+        raise Unauthenticated("Unknown refresh token.", code=AccountsErrorCode.TOKEN_NOT_VALID)
     with atomic_for(User):
-        record = (
-            RefreshToken.objects.select_for_update()
-            .select_related("user")
-            .filter(token=RefreshToken.digest(token))
-            .first()
-        )
-        if record is None:
+        # The user's lock first, then the token's: the order every sign-in change keeps.
+        user = _locked_user(owner_id)
+        record = RefreshToken.objects.select_for_update().filter(token=digest).first()
+        if record is None:  # purged meanwhile
             raise Unauthenticated("Unknown refresh token.", code=AccountsErrorCode.TOKEN_NOT_VALID)
+        record.user = user
         if record.is_revoked:
             successor = _recent_successor(token, record)
             if successor is not None:
@@ -304,9 +322,7 @@ def sign_out_everywhere(*, user: User) -> None:
     """End every sign-in of the user at once: refresh tokens, access tokens
     and sessions (log out everywhere, suspension, password change, reuse)."""
     with atomic_for(User):
-        # Rotation locks the same user row (select_related with FOR UPDATE), so
-        # no refresh can slip a new token past this revocation.
-        User.objects.select_for_update().filter(pk=user.pk).exists()
+        _locked_user(user.pk)
         RefreshToken.objects.filter(user=user).revoke()
         bumped = TokenGeneration.objects.filter(user=user).update(generation=F("generation") + 1)
         if not bumped:

@@ -649,3 +649,16 @@ def test_a_malformed_legacy_hash_is_a_failed_login_not_an_error(api):
     User.objects.filter(pk=user.pk).update(password="$2b$04$short")
 
     assert login(api, user.email, "whatever").status_code == 401
+
+
+def test_no_token_is_issued_to_a_user_disabled_meanwhile():
+    from accounts.services import issue_tokens
+    from socrates.errors import NotAllowed
+
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(status=UserStatus.SUSPENDED)
+
+    # ``user`` still says active: the check reads the row under its lock.
+    with pytest.raises(NotAllowed):
+        issue_tokens(user=user)
+    assert not RefreshToken.objects.filter(user=user).exists()
