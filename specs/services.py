@@ -447,6 +447,10 @@ def add_generated_file(
 ) -> GeneratedFile:
     """A file of generated code; its project's file and line counts move with it."""
     lines = _lines_in(content)
+    filename = fields.pop("filename", None) or path.rsplit("/", 1)[-1]
+    limit = GeneratedFile._meta.get_field("filename").max_length
+    if len(filename) > limit:
+        raise DomainError(f"The file name must be at most {limit} characters.", field="path")
     with atomic_for(GeneratedFile):
         if GeneratedFile.objects.filter(generated_project=generated, path=path).exists():
             raise ConflictError(
@@ -456,7 +460,7 @@ def add_generated_file(
         generated_file = GeneratedFile.objects.create(
             generated_project=generated,
             path=path,
-            filename=fields.pop("filename", None) or path.rsplit("/", 1)[-1],
+            filename=filename,
             content=content,
             lines_of_code=lines,
             **fields,

@@ -7,7 +7,7 @@ always learns which field to fix.
 
 import psycopg2.errorcodes
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -38,8 +38,9 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_409_CONFLICT,
         )
-    if isinstance(exc, IntegrityError):
-        # A check or a reference the database refused: the input, not the state.
+    if isinstance(exc, (IntegrityError, DataError)):
+        # A check, a reference or a value the database refused: the input, not
+        # the state. (Validation should have named the field; this is the net.)
         return Response(
             {"detail": "The database refused this input.", "code": ErrorCode.INVALID},
             status=status.HTTP_400_BAD_REQUEST,

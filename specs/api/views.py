@@ -108,7 +108,8 @@ class ProjectViewSet(
             **serializer.validated_data,
         )
 
-    @extend_schema(responses=ProjectSerializer)
+    # Archiving answers the archived project, not an empty 204.
+    @extend_schema(responses={200: ProjectSerializer})
     def destroy(self, request, *args, **kwargs):
         project = services.archive_project(
             context=self.activity_context(), project=self.get_object()

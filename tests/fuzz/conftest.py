@@ -19,7 +19,10 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from accounts.models import User
 from accounts.services import issue_tokens
+from collaboration import services as collaboration_services
+from collaboration.services import ActivityContext
 from socrates.databases import AUTH
+from specs import services as specs_services
 from tests.accounts.factories import PASSWORD, UserFactory
 
 PERSONAS = ("user", "super_admin")
@@ -27,7 +30,7 @@ PERSONAS = ("user", "super_admin")
 
 def fuzz_examples() -> int:
     # Small by default so that `make test` stays quick; `make fuzz` asks for many.
-    return int(os.environ.get("FUZZ_EXAMPLES", "10"))
+    return int(os.environ.get("FUZZ_EXAMPLES", "5"))
 
 
 # Requests sent per operation, reported at the end of the run.
@@ -54,7 +57,9 @@ def count_request(request):
 
     def count() -> None:
         requests[request.node.name] += 1
+        count.total += 1
 
+    count.total = 0
     return count
 
 
@@ -100,3 +105,67 @@ def as_persona(persona):
         return {"Authorization": f"Bearer {issue_tokens(user=persona).access}"}
 
     return headers
+
+
+@pytest.fixture
+def persona_world(persona) -> dict[str, str]:
+    """Rows the persona owns, by the path parameter that names them.
+
+    Random ids only ever reach a 404; with these, the fuzzer's queries and
+    bodies reach the code behind the access check.
+    """
+    context = ActivityContext(user_id=persona.pk)
+    project = specs_services.create_project(context=context, name="Fuzzed")
+    session = specs_services.start_session(context=context, project=project)
+    generated = specs_services.create_generated_project(project=project, name="api")
+    team = collaboration_services.create_team(context=context, name="Fuzzers")
+    return {
+        "project_id": str(project.pk),
+        "session_id": str(session.pk),
+        "generated_project_id": str(generated.pk),
+        "team_id": str(team.pk),
+        # The last collection before "{id}" says which row it names.
+        "projects": str(project.pk),
+        "sessions": str(session.pk),
+        "generated-projects": str(generated.pk),
+        "teams": str(team.pk),
+        "specifications": str(
+            specs_services.write_specification(context=context, project=project, key="db").pk
+        ),
+        "questions": str(specs_services.create_question(project=project, text="Why?").pk),
+        "conflicts": str(specs_services.create_conflict(project=project, title="Which?").pk),
+        "files": str(
+            specs_services.add_generated_file(generated=generated, path="main.py", content="").pk
+        ),
+        "quality-metrics": str(
+            specs_services.record_quality_metric(
+                project=project, metric_name="coverage", metric_value=0.5
+            ).pk
+        ),
+        "shares": str(
+            collaboration_services.create_share(
+                context=context, project=project, shared_with_user_id=UserFactory().pk
+            ).pk
+        ),
+        "invitations": str(
+            collaboration_services.invite(
+                context=context, project=project, invited_email="guest@example.com"
+            ).invitation.pk
+        ),
+        "members": str(team.members.get().pk),
+        "notification-preferences": str(
+            collaboration_services.create_notification_preference(
+                user_id=persona.pk, notification_type="mentions"
+            ).pk
+        ),
+    }
+
+
+def known_path_parameters(path: str, world: dict[str, str]) -> dict[str, str]:
+    """The persona's own ids for a path's parameters, where it has such rows."""
+    known = {name: world[name] for name in world if "{" + name + "}" in path}
+    if "{id}" in path:
+        collection = path.split("{id}")[0].rstrip("/").rsplit("/", 1)[-1]
+        if collection in world:
+            known["id"] = world[collection]
+    return known

@@ -69,11 +69,11 @@ def test_a_body_over_the_size_limit_is_a_json_413(api, settings):
 
 def refused_by_the_database(**fields):
     """The real IntegrityError PostgreSQL raises for a row, in a savepoint."""
-    from django.db import IntegrityError, transaction
+    from django.db import DataError, IntegrityError, transaction
 
     from collaboration.models import Team
 
-    with pytest.raises(IntegrityError) as refusal, transaction.atomic(using="specs"):
+    with pytest.raises((IntegrityError, DataError)) as refusal, transaction.atomic(using="specs"):
         Team.objects.create(owner_id=uuid.uuid4(), **fields)
     return refusal.value
 
@@ -87,8 +87,11 @@ def test_a_lost_race_on_a_unique_value_is_a_409_and_a_refused_check_a_400():
     duplicate = exception_handler(refused_by_the_database(name="taken"), context={})
     unchecked = exception_handler(refused_by_the_database(name="x", status="gone"), context={})
 
+    too_long = exception_handler(refused_by_the_database(name="x" * 300), context={})
+
     assert (duplicate.status_code, duplicate.data["code"]) == (409, "conflict")
     assert (unchecked.status_code, unchecked.data["code"]) == (400, "invalid")
+    assert (too_long.status_code, too_long.data["code"]) == (400, "invalid")
 
 
 def test_the_openapi_schema_generates_without_a_warning(tmp_path):

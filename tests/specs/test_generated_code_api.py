@@ -51,3 +51,16 @@ def test_quality_metrics_are_recorded_with_their_time(client_for):
 
     assert response.status_code == 201, response.data
     assert QualityMetric.objects.get().measured_at is not None
+
+
+def test_a_file_name_too_long_for_its_column_is_a_400_naming_the_path(client_for):
+    project = ProjectFactory()
+    owner = client_for(User.objects.get(pk=project.owner_id))
+    generated = GeneratedProject.objects.create(project=project, name="api")
+
+    response = owner.post(
+        f"/api/v1/projects/{project.pk}/generated-projects/{generated.pk}/files/",
+        {"path": "src/" + "x" * 300},
+    )
+
+    assert (response.status_code, list(response.data["fields"])) == (400, ["path"])
