@@ -51,6 +51,13 @@ class TransferSerializer(serializers.Serializer):
 
 
 class SpecificationSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # A change is the next version of the same key.
+            fields["key"].read_only = True
+        return fields
+
     class Meta:
         model = Specification
         fields = [

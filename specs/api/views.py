@@ -192,7 +192,6 @@ class SpecificationViewSet(
         "list": AccessLevel.VIEW,
         "retrieve": AccessLevel.VIEW,
         "create": AccessLevel.EDIT,
-        "update": AccessLevel.EDIT,
         "partial_update": AccessLevel.EDIT,
     }
 
@@ -210,9 +209,10 @@ class SpecificationViewSet(
         )
 
     def perform_update(self, serializer):
-        changes = {key: value for key, value in serializer.validated_data.items() if key != "key"}
         serializer.instance = services.change_specification(
-            context=self.activity_context(), specification=serializer.instance, **changes
+            context=self.activity_context(),
+            specification=serializer.instance,
+            **serializer.validated_data,
         )
 
 
