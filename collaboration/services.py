@@ -98,6 +98,22 @@ def _share_state(share: ProjectShare) -> dict:
     }
 
 
+def _require_grantee(project: Project, user_id: UUID, *, field: str) -> None:
+    """Someone a project is shared with, or invited to: active, and not its owner."""
+    require_active_user(user_id, field=field)
+    if user_id == project.owner_id:
+        raise DomainError(
+            "The owner already has every right.",
+            field=field,
+            code=CollaborationErrorCode.OWNER_NEEDS_NO_SHARE,
+        )
+
+
+def _require_future(expiry_date: datetime | None) -> None:
+    if expiry_date is not None and expiry_date <= timezone.now():
+        raise DomainError("The expiry date has passed.", field="expiry_date")
+
+
 def create_share(
     *,
     context: ActivityContext,
@@ -113,15 +129,8 @@ def create_share(
             "Share with exactly one of a user or a team.", field="shared_with_user_id"
         )
     if shared_with_user_id is not None:
-        require_active_user(shared_with_user_id, field="shared_with_user_id")
-        if shared_with_user_id == project.owner_id:
-            raise DomainError(
-                "The owner already has every right.",
-                field="shared_with_user_id",
-                code=CollaborationErrorCode.OWNER_NEEDS_NO_SHARE,
-            )
-    if expiry_date is not None and expiry_date <= timezone.now():
-        raise DomainError("The expiry date has passed.", field="expiry_date")
+        _require_grantee(project, shared_with_user_id, field="shared_with_user_id")
+    _require_future(expiry_date)
     with atomic_for(ProjectShare):
         existing = project.shares.filter(
             shared_with_user_id=shared_with_user_id, shared_with_team=shared_with_team
@@ -146,9 +155,7 @@ def create_share(
 
 def update_share(*, context: ActivityContext, share: ProjectShare, **changes) -> ProjectShare:
     """Changes a share's level or expiry; whom it is for stays."""
-    expiry_date = changes.get("expiry_date")
-    if expiry_date is not None and expiry_date <= timezone.now():
-        raise DomainError("The expiry date has passed.", field="expiry_date")
+    _require_future(changes.get("expiry_date"))
     before = _share_state(share)
     for name, value in changes.items():
         setattr(share, name, value)
@@ -338,13 +345,7 @@ def invite(
             "Invite exactly one of a user or an e-mail address.", field="invited_user_id"
         )
     if invited_user_id is not None:
-        require_active_user(invited_user_id, field="invited_user_id")
-        if invited_user_id == project.owner_id:
-            raise DomainError(
-                "The owner already has every right.",
-                field="invited_user_id",
-                code=CollaborationErrorCode.OWNER_NEEDS_NO_SHARE,
-            )
+        _require_grantee(project, invited_user_id, field="invited_user_id")
     token = secrets.token_urlsafe(32)
     with atomic_for(ProjectInvitation):
         expire_lapsed_invitations(project=project)
