@@ -3,11 +3,13 @@
 from django.urls import include, path
 
 from accounts.api import urls as accounts_urls
+from billing.api import urls as billing_urls
 from collaboration.api import urls as collaboration_urls
+from rag.api import urls as rag_urls
 from socrates.api.root import ApiRootView
 from specs.api import urls as specs_urls
 
-APPS = (accounts_urls, specs_urls, collaboration_urls)
+APPS = (accounts_urls, specs_urls, collaboration_urls, billing_urls, rag_urls)
 
 urlpatterns = [
     path(
