@@ -1,6 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
 app_name = "billing"
 
-urlpatterns = []
+router = SimpleRouter(use_regex_path=False)
+
+urlpatterns = [*router.urls]
 
 # Entries of the API root (socrates.api.urls).
 root_links = {}

@@ -1,0 +1,1 @@
+"""Billing over REST: API keys, the plan, subscriptions, invoices and LLM usage."""
