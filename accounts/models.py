@@ -169,7 +169,11 @@ class User(AbstractBaseUser, TimestampedModel):
         if not self.is_staff:
             return False
         needed = DJANGO_ADMIN_PERMISSIONS.get(perm)
-        return needed in self.held_admin_permissions if needed else self.is_superuser
+        if not needed:
+            return self.is_superuser
+        return self.held_admin_permissions.issuperset(
+            (needed,) if isinstance(needed, str) else needed
+        )
 
     def has_module_perms(self, app_label) -> bool:
         return (
@@ -263,8 +267,14 @@ class AdminPermission(models.TextChoices):
 
 ALL_ADMIN_PERMISSIONS = frozenset(AdminPermission.values)
 
-# The Django admin's permissions on accounts, each opened by one admin code;
-# anything else in the Django admin needs every code (super_admin).
+# Changing subscriptions and invoices: BEHAVIOUR.md has no billing_manage
+# code, and this pair is what billing_admin holds and analytics_admin (which
+# reads billing) does not.
+BILLING_WRITE_PERMISSIONS = (AdminPermission.BILLING_VIEW, AdminPermission.INVOICES_EXPORT)
+
+# The Django admin's permissions, each opened by one admin code (or a tuple of
+# codes, all needed); anything else in the Django admin needs every code
+# (super_admin).
 DJANGO_ADMIN_PERMISSIONS = {
     "accounts.view_user": AdminPermission.USERS_VIEW,
     "accounts.view_refreshtoken": AdminPermission.USERS_VIEW,
@@ -279,6 +289,17 @@ DJANGO_ADMIN_PERMISSIONS = {
     "accounts.add_adminuser": AdminPermission.ADMIN_ROLES_MANAGE,
     "accounts.change_adminuser": AdminPermission.ADMIN_ROLES_MANAGE,
     "accounts.view_adminauditlog": AdminPermission.AUDIT_LOG_VIEW,
+    "billing.view_subscription": AdminPermission.BILLING_VIEW,
+    "billing.add_subscription": BILLING_WRITE_PERMISSIONS,
+    "billing.change_subscription": BILLING_WRITE_PERMISSIONS,
+    "billing.view_invoice": AdminPermission.BILLING_VIEW,
+    "billing.add_invoice": BILLING_WRITE_PERMISSIONS,
+    "billing.change_invoice": BILLING_WRITE_PERMISSIONS,
+    "billing.view_llmusage": AdminPermission.METRICS_VIEW,
+    # A key acts as its user: seeing keys is seeing users, revoking one is
+    # like suspending a way in.
+    "billing.view_apikey": AdminPermission.USERS_VIEW,
+    "billing.change_apikey": AdminPermission.USERS_SUSPEND,
 }
 
 

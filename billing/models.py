@@ -206,3 +206,32 @@ class LLMUsage(CreatedAtModel):
         indexes = indexes_on(
             "created_at", "model_name", "operation_type", "project", "status", "user_id"
         )
+
+
+class RequestWindowSpan(models.TextChoices):
+    MINUTE = "minute"
+    DAY = "day"
+
+
+class RequestWindow(models.Model):
+    """Requests made with API keys in the current window of one span: a key's
+    minute (its ``rate_limit``) and a user's day (their plan's daily limit).
+
+    One row per subject and span, reset when a new window starts, so the table
+    never grows past two rows per key and one per user. Not a legacy table.
+    """
+
+    subject_id = models.UUIDField()
+    span = models.CharField(max_length=10, choices=RequestWindowSpan.choices)
+    started_at = models.DateTimeField()
+    requests = models.IntegerField()
+
+    class Meta:
+        db_table = "api_request_windows"
+        constraints = [
+            models.UniqueConstraint(fields=["subject_id", "span"], name="uq_request_window"),
+            closed_set_check("api_request_windows", "span", RequestWindowSpan),
+        ]
+
+    def __str__(self):
+        return f"{self.subject_id} {self.span} {self.started_at:%Y-%m-%d %H:%M}: {self.requests}"

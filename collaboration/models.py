@@ -261,6 +261,9 @@ class ActivityAction(models.TextChoices):
     INVITATION_ACCEPTED = "invitation_accepted"
     INVITATION_DECLINED = "invitation_declined"
     INVITATION_REVOKED = "invitation_revoked"
+    API_KEY_CREATED = "api_key_created"
+    API_KEY_REVOKED = "api_key_revoked"
+    KNOWLEDGE_REINDEXED = "knowledge_reindexed"
 
 
 class ActivitySeverity(models.TextChoices):

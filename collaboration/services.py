@@ -9,6 +9,8 @@ from uuid import UUID
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billing.limits import require_room_for
+from billing.tiers import Limit
 from collaboration.error_codes import CollaborationErrorCode
 from collaboration.models import (
     AccessType,
@@ -208,6 +210,13 @@ def add_member(
     if role == TeamRole.OWNER:
         raise DomainError("A team has one owner, its creator.", field="role")
     with atomic_for(Team):
+        require_room_for(
+            holder_id=team.owner_id,
+            limit=Limit.TEAM_MEMBERS,
+            model=TeamMember,
+            count=lambda: team.members.filter(status=MemberStatus.ACTIVE).count(),
+            scope="this team has",
+        )
         if TeamMember.objects.filter(team=team, user_id=user_id).exists():
             raise Conflict(
                 "This user is already a member of the team.",

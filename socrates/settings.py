@@ -167,6 +167,7 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ActiveUserJWTAuthentication",
+        "billing.authentication.APIKeyAuthentication",
         # For the browsable API after signing in to the admin.
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -222,6 +223,10 @@ SPECTACULAR_SETTINGS = {
         "UrgencyEnum": "specs.models.QuestionPriority",
         "ProjectStatusEnum": "specs.models.ProjectStatus",
         "SpecificationStatusEnum": "specs.models.SpecificationStatus",
+        "SubscriptionStatusEnum": "billing.models.SubscriptionStatus",
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "LLMUsageStatusEnum": "billing.models.LLMUsageStatus",
+        "APIKeyStatusEnum": "billing.models.APIKeyStatus",
     },
 }
 

@@ -7,6 +7,8 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing.limits import require_room_for
+from billing.tiers import Limit
 from collaboration.models import ActivityAction, SharePermission
 from collaboration.services import (
     ActivityContext,
@@ -30,6 +32,7 @@ from specs.models import (
     ProjectStatus,
     QualityMetric,
     Question,
+    QuestionEffectiveness,
     QuestionStatus,
     Session,
     SessionMode,
@@ -86,6 +89,7 @@ def create_project(
     """The creator owns the project; ``user_id`` (the legacy owner column) follows.
     Every project starts active, in discovery."""
     with atomic_for(Project):
+        require_room_for(holder_id=context.user_id, limit=Limit.PROJECTS, model=Project)
         project = Project.objects.create(
             name=name,
             description=description,
@@ -141,6 +145,9 @@ def _set_status(context, project: Project, status: str, action: str) -> Project:
     before = project.status
     project.status = status
     with atomic_for(Project):
+        if before == ProjectStatus.ARCHIVED:
+            # An archived project does not count against the plan; back, it does.
+            require_room_for(holder_id=project.owner_id, limit=Limit.PROJECTS, model=Project)
         project.save(update_fields=["status", "updated_at"])
         _record(context, action, project, before={"status": before}, after={"status": status})
     return project
@@ -167,6 +174,10 @@ def transfer_project(*, context: ActivityContext, project: Project, new_owner_id
     require_active_user(new_owner_id, field="user_id")
     old_owner_id = project.owner_id
     with atomic_for(Project):
+        if project.status != ProjectStatus.ARCHIVED:
+            require_room_for(
+                holder_id=new_owner_id, limit=Limit.PROJECTS, model=Project, scope="they have"
+            )
         project.owner_id = project.user_id = new_owner_id
         project.save(update_fields=["owner_id", "user_id", "updated_at"])
         # The new owner has every right: a share of theirs would only mislead.
@@ -208,6 +219,14 @@ def write_specification(
     with atomic_for(Specification):
         Project.objects.select_for_update().filter(pk=project.pk).exists()
         current = Specification.objects.filter(project=project, key=key, is_current=True).first()
+        if current is None:
+            # A new key counts against the plan of the project's owner.
+            require_room_for(
+                holder_id=project.owner_id,
+                limit=Limit.SPECIFICATIONS,
+                model=Specification,
+                scope="you have" if project.owner_id == context.user_id else "its owner has",
+            )
         if supersedes is not None and (current is None or current.pk != supersedes.pk):
             # Changed since the caller read it: its change would silently undo another.
             _refuse_superseded(supersedes)
@@ -520,3 +539,50 @@ def record_quality_metric(
 def delete_quality_metric(*, metric: QualityMetric) -> None:
     with atomic_for(QualityMetric):
         metric.delete()
+
+
+# Question effectiveness ---------------------------------------------------------
+
+# Scores are written as fractions. Legacy rows may hold percentages, so the
+# database has no CHECK and the range is enforced here, on every write.
+SCORE_RANGE = (0.0, 1.0)
+EFFECTIVENESS_SCORES = ("effectiveness_score", "relevance_score", "clarity_score")
+EFFECTIVENESS_COUNTS = ("times_asked", "times_skipped")
+
+
+def _check_effectiveness(fields: dict) -> None:
+    low, high = SCORE_RANGE
+    for name in EFFECTIVENESS_SCORES:
+        score = fields.get(name)
+        if score is not None and not low <= score <= high:
+            raise DomainError(f"A score is a fraction from {low:g} to {high:g}.", field=name)
+    for name in EFFECTIVENESS_COUNTS:
+        if fields.get(name) is not None and fields[name] < 0:
+            raise DomainError("A count cannot be negative.", field=name)
+    question_id = fields.get("question_id")
+    # No foreign key in the legacy schema: the reference is checked on write.
+    if question_id is not None and not Question.objects.filter(pk=question_id).exists():
+        raise DomainError(f"No question with id {question_id}.", field="question_id")
+
+
+def record_question_effectiveness(**fields) -> QuestionEffectiveness:
+    _check_effectiveness(fields)
+    with atomic_for(QuestionEffectiveness):
+        return QuestionEffectiveness.objects.create(**fields)
+
+
+def update_question_effectiveness(
+    *, effectiveness: QuestionEffectiveness, **changes
+) -> QuestionEffectiveness:
+    # Only what changes is checked: a legacy percentage left alone stays.
+    _check_effectiveness(changes)
+    for name, value in changes.items():
+        setattr(effectiveness, name, value)
+    with atomic_for(QuestionEffectiveness):
+        effectiveness.save(update_fields=[*changes, "updated_at"])
+    return effectiveness
+
+
+def delete_question_effectiveness(*, effectiveness: QuestionEffectiveness) -> None:
+    with atomic_for(QuestionEffectiveness):
+        effectiveness.delete()

@@ -47,7 +47,8 @@ DJANGO_TABLES = {
         "django_cache",
         "user_token_generations",
     },
-    "specs": {"django_migrations"},
+    # API-key request windows (billing.models.RequestWindow).
+    "specs": {"django_migrations", "api_request_windows"},
 }
 
 

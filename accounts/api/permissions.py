@@ -2,11 +2,12 @@ from rest_framework.permissions import BasePermission
 
 
 class HasAdminPermission(BasePermission):
-    """Each action of an admin view names the one permission code it needs.
+    """Each action of an admin view names the permission code it needs.
 
-    The view declares ``required_permissions = {action: code}``; an action
-    missing from the map is refused, so a new endpoint is closed until given
-    a code.
+    The view declares ``required_permissions = {action: code}``, or a tuple
+    of codes that are all needed (an empty tuple: signed in is enough); an
+    action missing from the map is refused, so a new endpoint is closed until
+    given a code.
     """
 
     message = "Your admin roles do not include the permission this needs."
@@ -15,7 +16,11 @@ class HasAdminPermission(BasePermission):
         if view.action is None:
             # No handler for this HTTP method on this route: let DRF answer 405.
             return True
-        code = view.required_permissions.get(view.action)
-        if code is None or not request.user.is_authenticated:
+        needed = view.required_permissions.get(view.action)
+        if needed is None or not request.user.is_authenticated:
             return False
-        return code in request.user.held_admin_permissions
+        codes = (needed,) if isinstance(needed, str) else needed
+        missing = [code for code in codes if code not in request.user.held_admin_permissions]
+        if missing:
+            self.message = f"This needs the admin permission {', '.join(missing)}."
+        return not missing

@@ -7,9 +7,11 @@ import pytest
 from django.db import connections
 
 from accounts.models import User
+from billing.models import PlanName
 from collaboration import services
 from collaboration.models import MemberStatus, Team, TeamMember, TeamRole
 from tests.accounts.factories import UserFactory
+from tests.billing.factories import SubscriptionFactory
 from tests.specs.factories import TeamFactory, TeamMemberFactory
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -47,6 +49,7 @@ def member_of(team, role=TeamRole.MEMBER, **fields) -> User:
 
 def test_admins_add_members_others_may_only_read_and_strangers_see_nothing(client_for):
     team = TeamFactory(member_count=2)
+    SubscriptionFactory(user_id=team.owner_id, plan_name=PlanName.TEAM)
     admin, member, newcomer = member_of(team, TeamRole.ADMIN), member_of(team), UserFactory()
     url = f"{API}/{team.pk}/members/"
 
@@ -95,6 +98,7 @@ def test_an_inactive_membership_counts_for_nothing(client_for):
 def test_member_count_is_exact_under_concurrent_joins_and_leaves(monkeypatch):
     monkeypatch.setattr(services, "require_active_user", lambda user_id, field: None)
     context = services.ActivityContext(user_id=uuid.uuid4())
+    SubscriptionFactory(user_id=context.user_id, plan_name=PlanName.TEAM)
     team = services.create_team(context=context, name="Busy")
     leavers = [
         services.add_member(context=context, team=team, user_id=uuid.uuid4()) for _ in range(6)

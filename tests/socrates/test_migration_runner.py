@@ -39,6 +39,7 @@ SPECS_TABLES = {
     "llm_usage_tracking", "knowledge_base_documents", "document_chunks",
 }  # fmt: skip
 DJANGO_AUTH_TABLES = DJANGO_TABLES["auth"]
+DJANGO_SPECS_TABLES = DJANGO_TABLES["specs"]
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_first_run_creates_and_migrates_both_databases_each_with_its_own_tables(
     assert f"✅ {pair.specs}: created the database; applied" in result.stdout
     assert "specs 0001 (head)" in result.stdout
     assert pair.server.tables(pair.auth) == AUTH_TABLES | DJANGO_AUTH_TABLES
-    assert pair.server.tables(pair.specs) == SPECS_TABLES | {"django_migrations"}
+    assert pair.server.tables(pair.specs) == SPECS_TABLES | DJANGO_SPECS_TABLES
 
 
 def test_second_run_changes_nothing_and_says_up_to_date(pair):
@@ -315,7 +316,7 @@ def test_plain_migrate_without_database_migrates_both(pair):
     assert "Database 'auth':" in result.stdout
     assert "Database 'specs':" in result.stdout
     assert pair.server.tables(pair.auth) == AUTH_TABLES | DJANGO_AUTH_TABLES
-    assert pair.server.tables(pair.specs) == SPECS_TABLES | {"django_migrations"}
+    assert pair.server.tables(pair.specs) == SPECS_TABLES | DJANGO_SPECS_TABLES
 
 
 def test_migrate_each_database_alone_creates_only_its_tables(pair):
@@ -327,7 +328,7 @@ def test_migrate_each_database_alone_creates_only_its_tables(pair):
     assert run_manage("migrate", "--database", "specs", env=pair.env()).exit_code == 0
 
     assert pair.server.tables(pair.auth) == AUTH_TABLES | DJANGO_AUTH_TABLES
-    assert pair.server.tables(pair.specs) == SPECS_TABLES | {"django_migrations"}
+    assert pair.server.tables(pair.specs) == SPECS_TABLES | DJANGO_SPECS_TABLES
 
 
 def test_plain_migrate_against_a_down_server_is_one_masked_line(pair):
