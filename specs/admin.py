@@ -8,6 +8,7 @@ from collaboration.services import ActivityContext
 from socrates.admin import ReadOnlyAdmin, ServiceBackedAdmin
 from specs import services
 from specs.models import (
+    AnalyticsMetric,
     Conflict,
     ConversationMessage,
     GeneratedFile,
@@ -15,8 +16,10 @@ from specs.models import (
     Project,
     QualityMetric,
     Question,
+    QuestionEffectiveness,
     Session,
     Specification,
+    UserBehaviorPattern,
 )
 
 
@@ -162,3 +165,52 @@ class QualityMetricAdmin(ReadOnlyAdmin):
     list_filter = ["metric_name", "metric_type"]
     search_fields = ["metric_name", "project__name"]
     raw_id_fields = ["project"]
+
+
+@admin.register(QuestionEffectiveness)
+class QuestionEffectivenessAdmin(ReadOnlyAdmin):
+    """Written through the API by staff, whose rules check scores and questions."""
+
+    list_display = [
+        "question_text",
+        "project_type",
+        "effectiveness_score",
+        "times_asked",
+        "times_skipped",
+        "created_at",
+    ]
+    list_filter = ["project_type"]
+    search_fields = ["question_text", "question_id"]
+
+
+@admin.register(UserBehaviorPattern)
+class UserBehaviorPatternAdmin(ReadOnlyAdmin):
+    """Written by the jobs that observe usage."""
+
+    list_display = [
+        "pattern_type",
+        "user_id",
+        "confidence_score",
+        "observation_period",
+        "sample_size",
+        "created_at",
+    ]
+    list_filter = ["pattern_type", "observation_period"]
+    search_fields = ["pattern_type", "user_id"]
+
+
+@admin.register(AnalyticsMetric)
+class AnalyticsMetricAdmin(ReadOnlyAdmin):
+    """Written by the jobs that compute metrics."""
+
+    list_display = [
+        "metric_name",
+        "metric_value",
+        "dimension_type",
+        "dimension_value",
+        "period",
+        "period_start",
+    ]
+    list_filter = ["metric_name", "period", "dimension_type"]
+    search_fields = ["metric_name", "dimension_value"]
+    date_hierarchy = "period_start"

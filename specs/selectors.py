@@ -23,8 +23,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Now
 
+from accounts.models import AdminPermission
 from collaboration.models import MemberStatus, ProjectShare, SharePermission, TeamMember
-from specs.models import Project, Specification
+from specs.models import Project, Specification, UserBehaviorPattern
 
 
 class AccessLevel(IntEnum):
@@ -155,3 +156,25 @@ def current_specification(project: Project) -> dict[str, list[Specification]]:
     for specification in project.specifications.filter(is_current=True).order_by("category", "key"):
         grouped.setdefault(specification.category, []).append(specification)
     return grouped
+
+
+# Analytics ------------------------------------------------------------------------
+
+
+class AnalyticsLevel(IntEnum):
+    """Anyone signed in reads question effectiveness; staff also write it."""
+
+    READER = 1
+    STAFF = 2
+
+
+def analytics_level(user) -> AnalyticsLevel:
+    return AnalyticsLevel.STAFF if user.is_staff else AnalyticsLevel.READER
+
+
+def behavior_patterns_for(user) -> QuerySet[UserBehaviorPattern]:
+    """A user's own patterns; everyone's for an admin holding metrics_view."""
+    patterns = UserBehaviorPattern.objects.all()
+    if AdminPermission.METRICS_VIEW in user.held_admin_permissions:
+        return patterns
+    return patterns.filter(user_id=user.pk)

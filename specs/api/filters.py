@@ -1,7 +1,7 @@
 import django_filters
 
 from socrates.api.filters import FilterSet
-from specs.models import Project, Specification
+from specs.models import AnalyticsMetric, Project, Specification
 
 
 class ProjectFilter(FilterSet):
@@ -27,3 +27,23 @@ class SpecificationFilter(FilterSet):
         if self.form.cleaned_data.get("history") is None:
             queryset = queryset.filter(is_current=True)
         return super().filter_queryset(queryset)
+
+
+class AnalyticsMetricFilter(FilterSet):
+    period_start_after = django_filters.IsoDateTimeFilter(
+        field_name="period_start", lookup_expr="gte"
+    )
+    period_start_before = django_filters.IsoDateTimeFilter(
+        field_name="period_start", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = AnalyticsMetric
+        fields = [
+            "metric_name",
+            "dimension_type",
+            "dimension_value",
+            "period",
+            "period_start_after",
+            "period_start_before",
+        ]

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from specs.models import (
+    AnalyticsMetric,
     Conflict,
     ConversationMessage,
     GeneratedFile,
@@ -8,9 +9,12 @@ from specs.models import (
     Project,
     QualityMetric,
     Question,
+    QuestionEffectiveness,
     Session,
     Specification,
+    UserBehaviorPattern,
 )
+from specs.services import EFFECTIVENESS_COUNTS, EFFECTIVENESS_SCORES, SCORE_RANGE
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -295,3 +299,71 @@ class QualityMetricSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["project", "created_at"]
+
+
+class AnalyticsMetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AnalyticsMetric
+        fields = [
+            "id",
+            "metric_name",
+            "metric_value",
+            "dimension_type",
+            "dimension_value",
+            "period",
+            "period_start",
+            "period_end",
+            "tags",
+            "metadata",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class QuestionEffectivenessSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuestionEffectiveness
+        fields = [
+            "id",
+            "question_id",
+            "question_text",
+            "project_type",
+            "effectiveness_score",
+            "relevance_score",
+            "clarity_score",
+            "times_asked",
+            "times_skipped",
+            "average_response_time_seconds",
+            "feedback",
+            "recommendations",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # The bounds the service enforces, stated in the schema too.
+        extra_kwargs = {
+            **{
+                name: {"min_value": SCORE_RANGE[0], "max_value": SCORE_RANGE[1]}
+                for name in EFFECTIVENESS_SCORES
+            },
+            **{name: {"min_value": 0} for name in EFFECTIVENESS_COUNTS},
+        }
+
+
+class BehaviorPatternSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UserBehaviorPattern
+        fields = [
+            "id",
+            "user_id",
+            "pattern_type",
+            "pattern_data",
+            "confidence_score",
+            "observation_period",
+            "sample_size",
+            "metadata",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

@@ -7,6 +7,17 @@ app_name = "specs"
 
 router = SimpleRouter(use_regex_path=False)
 router.register("projects", views.ProjectViewSet, basename="project")
+router.register("analytics/metrics", views.AnalyticsMetricViewSet, basename="analytics-metric")
+router.register(
+    "analytics/question-effectiveness",
+    views.QuestionEffectivenessViewSet,
+    basename="analytics-question-effectiveness",
+)
+router.register(
+    "analytics/behavior-patterns",
+    views.BehaviorPatternViewSet,
+    basename="analytics-behavior-pattern",
+)
 
 # Everything inside a project lives under its URL.
 project_router = SimpleRouter(use_regex_path=False)
@@ -36,4 +47,9 @@ urlpatterns = [
 ]
 
 # Entries of the API root (socrates.api.urls).
-root_links = {"projects": "specs:project-list"}
+root_links = {
+    "projects": "specs:project-list",
+    "analytics-metrics": "specs:analytics-metric-list",
+    "analytics-question-effectiveness": "specs:analytics-question-effectiveness-list",
+    "analytics-behavior-patterns": "specs:analytics-behavior-pattern-list",
+}

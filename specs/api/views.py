@@ -2,20 +2,24 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from accounts.api.views import AdminViewMixin
+from accounts.models import AdminPermission
 from collaboration.services import ActivityContext
 from socrates.api.pagination import ChronologicalCursorPagination
 from socrates.api.serializers import validated
 from socrates.api.viewsets import AccessCheckedViewSet
 from specs import selectors, services
-from specs.api.filters import ProjectFilter, SpecificationFilter
+from specs.api.filters import AnalyticsMetricFilter, ProjectFilter, SpecificationFilter
 from specs.api.renderers import MarkdownRenderer
 from specs.api.serializers import (
+    AnalyticsMetricSerializer,
     AnswerSerializer,
+    BehaviorPatternSerializer,
     ConflictSerializer,
     ExportSerializer,
     GeneratedFileSerializer,
@@ -24,6 +28,7 @@ from specs.api.serializers import (
     ProjectSerializer,
     QualityMetricSerializer,
     QualitySerializer,
+    QuestionEffectivenessSerializer,
     QuestionSerializer,
     ResolutionSerializer,
     SessionSerializer,
@@ -31,6 +36,7 @@ from specs.api.serializers import (
     TransferSerializer,
 )
 from specs.models import (
+    AnalyticsMetric,
     Conflict,
     ConversationMessage,
     GeneratedFile,
@@ -38,10 +44,12 @@ from specs.models import (
     Project,
     QualityMetric,
     Question,
+    QuestionEffectiveness,
     Session,
     Specification,
+    UserBehaviorPattern,
 )
-from specs.selectors import AccessLevel
+from specs.selectors import AccessLevel, AnalyticsLevel
 
 
 class ProjectAccessMixin:
@@ -448,3 +456,79 @@ class QualityMetricViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
 
     def perform_destroy(self, instance):
         services.delete_quality_metric(metric=instance)
+
+
+# Analytics --------------------------------------------------------------------------
+
+
+class AnalyticsMetricViewSet(AdminViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Usage metrics, for admins holding metrics_view. Read-only here: the rows
+    are written by the jobs that compute them."""
+
+    queryset = AnalyticsMetric.objects.all()
+    serializer_class = AnalyticsMetricSerializer
+    filterset_class = AnalyticsMetricFilter
+    ordering_fields = ["created_at", "period_start"]
+    ordering = ["-created_at"]
+    lookup_value_converter = "uuid"
+    required_permissions = dict.fromkeys(("list", "retrieve"), AdminPermission.METRICS_VIEW)
+
+
+class QuestionEffectivenessViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    AccessCheckedViewSet,
+):
+    """How well questions work: anyone signed in reads, staff write."""
+
+    queryset = QuestionEffectiveness.objects.all()
+    serializer_class = QuestionEffectivenessSerializer
+    filterset_fields = ["project_type", "question_id"]
+    ordering_fields = ["effectiveness_score", "created_at"]
+    ordering = ["-created_at"]
+    lookup_value_converter = "uuid"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    required_levels = {
+        "list": None,
+        "retrieve": None,
+        "create": AnalyticsLevel.STAFF,
+        "partial_update": AnalyticsLevel.STAFF,
+        "destroy": AnalyticsLevel.STAFF,
+    }
+
+    def access_level(self):
+        return selectors.analytics_level(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.record_question_effectiveness(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_question_effectiveness(
+            effectiveness=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_question_effectiveness(effectiveness=instance)
+
+
+class BehaviorPatternViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, AccessCheckedViewSet
+):
+    """Patterns observed in how people use Socrates: your own, or everyone's
+    for admins holding metrics_view. Read-only: the rows are written by the
+    jobs that observe them."""
+
+    queryset = UserBehaviorPattern.objects.none()
+    serializer_class = BehaviorPatternSerializer
+    filterset_fields = ["user_id", "pattern_type"]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+    lookup_value_converter = "uuid"
+    # Someone else's pattern is simply not found.
+    required_levels = {"list": None, "retrieve": None}
+
+    def get_queryset(self):
+        return selectors.behavior_patterns_for(self.request.user)
