@@ -86,6 +86,7 @@ REQUIRED_LEVELS = {
     f"POST {P}/sessions/{{id}}/end/": AccessLevel.EDIT,
     f"GET {P}/sessions/{{session_id}}/messages/": AccessLevel.VIEW,
     f"POST {P}/sessions/{{session_id}}/messages/": AccessLevel.EDIT,
+    f"POST {P}/knowledge/reindex/": AccessLevel.EDIT,
 }
 
 # Each persona's level on the project; None: the project is invisible to them.
