@@ -12,7 +12,9 @@ transaction rolls them back, so every test starts with none.
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from accounts.services import issue_tokens
+from tests.accounts.factories import PASSWORD
 
 
 @pytest.fixture
@@ -30,3 +32,12 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def signed_in_superuser(client):
+    """A superuser, as ``createsuperuser`` makes one (holding super_admin), signed in to
+    Django's test ``client``, for the Django admin."""
+    user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
+    client.force_login(user)
+    return user

@@ -10,14 +10,6 @@ from tests.accounts.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
 
-@pytest.fixture
-def staff(client):
-    """An admin holding super_admin, as ``createsuperuser`` makes one."""
-    user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
-    client.force_login(user)
-    return user
-
-
 def test_createsuperuser_without_database_makes_a_super_admin_in_auth(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
 
@@ -40,18 +32,18 @@ def test_staff_sign_in_through_the_login_form_by_email_or_username(client):
         assert client.get("/admin/").status_code == 200
 
 
-def test_a_suspended_staff_member_loses_the_admin_session(client, staff):
-    User.objects.filter(pk=staff.pk).update(status=UserStatus.SUSPENDED)
+def test_a_suspended_staff_member_loses_the_admin_session(client, signed_in_superuser):
+    User.objects.filter(pk=signed_in_superuser.pk).update(status=UserStatus.SUSPENDED)
 
     assert client.get("/admin/").status_code == 302
 
 
-def test_every_accounts_model_has_an_admin_page(client, staff):
+def test_every_accounts_model_has_an_admin_page(client, signed_in_superuser):
     for model in ("user", "adminrole", "adminuser", "adminauditlog", "refreshtoken"):
         assert client.get(f"/admin/accounts/{model}/").status_code == 200, model
 
 
-def test_editing_a_user_in_the_admin_is_audited(client, staff):
+def test_editing_a_user_in_the_admin_is_audited(client, signed_in_superuser):
     target = UserFactory(name="Old")
     form = {
         "email": target.email,
@@ -70,14 +62,14 @@ def test_editing_a_user_in_the_admin_is_audited(client, staff):
     assert target.name == "New"
     entry = AdminAuditLog.objects.get()
     assert (entry.admin_id, entry.action, entry.resource_id) == (
-        staff.pk,
+        signed_in_superuser.pk,
         "user_updated",
         str(target.pk),
     )
     assert (entry.changes["before"]["name"], entry.changes["after"]["name"]) == ("Old", "New")
 
 
-def test_the_suspend_action_signs_the_user_out_and_is_audited(client, staff):
+def test_the_suspend_action_signs_the_user_out_and_is_audited(client, signed_in_superuser):
     target = UserFactory()
 
     client.post(
@@ -89,7 +81,9 @@ def test_the_suspend_action_signs_the_user_out_and_is_audited(client, staff):
     assert AdminAuditLog.objects.get().action == "user_suspended"
 
 
-def test_adding_a_user_in_the_admin_is_audited_and_validates_the_password(client, staff):
+def test_adding_a_user_in_the_admin_is_audited_and_validates_the_password(
+    client, signed_in_superuser
+):
     form = {"email": "new@example.com", "username": "newbie", "role": "user"}
 
     weak = client.post("/admin/accounts/user/add/", {**form, "initial_password": "123"})
@@ -101,17 +95,17 @@ def test_adding_a_user_in_the_admin_is_audited_and_validates_the_password(client
     assert AdminAuditLog.objects.get().action == "user_created"
 
 
-def test_granting_in_the_admin_is_audited(client, staff):
+def test_granting_in_the_admin_is_audited(client, signed_in_superuser):
     target = UserFactory()
     role = AdminRole.objects.get(name="support_admin")
 
     client.post("/admin/accounts/adminuser/add/", {"user": target.pk, "role": role.pk})
 
-    assert AdminUser.objects.get(user=target).granted_by_id == staff.pk
+    assert AdminUser.objects.get(user=target).granted_by_id == signed_in_superuser.pk
     assert AdminAuditLog.objects.get().action == "role_granted"
 
 
-def test_system_roles_are_read_only_in_the_admin(client, staff):
+def test_system_roles_are_read_only_in_the_admin(client, signed_in_superuser):
     role = AdminRole.objects.get(name="super_admin")
 
     response = client.post(
@@ -125,9 +119,9 @@ def test_system_roles_are_read_only_in_the_admin(client, staff):
     assert not AdminAuditLog.objects.exists()
 
 
-def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, staff):
+def test_audit_entries_cannot_be_changed_or_deleted_in_the_admin(client, signed_in_superuser):
     entry = AdminAuditLog.objects.create(
-        admin=staff, action="user_suspended", resource_type="user", resource_id="1"
+        admin=signed_in_superuser, action="user_suspended", resource_type="user", resource_id="1"
     )
 
     change = client.post(f"/admin/accounts/adminauditlog/{entry.pk}/change/", {"action": "x"})
@@ -170,23 +164,23 @@ def test_staff_without_admin_roles_see_nothing(client):
     assert client.get("/admin/accounts/user/").status_code == 403
 
 
-def test_a_refused_change_is_reported_and_not_logged_as_done(client, staff):
+def test_a_refused_change_is_reported_and_not_logged_as_done(client, signed_in_superuser):
     response = client.post(
-        f"/admin/accounts/user/{staff.pk}/change/",
-        {"email": staff.email, "username": "root", "role": "admin", "status": "suspended",
-         "is_active": "on"},
+        f"/admin/accounts/user/{signed_in_superuser.pk}/change/",
+        {"email": signed_in_superuser.email, "username": "root", "role": "admin",
+         "status": "suspended", "is_active": "on"},
         follow=True,
     )  # fmt: skip
 
-    staff.refresh_from_db()
-    assert staff.status == UserStatus.ACTIVE
+    signed_in_superuser.refresh_from_db()
+    assert signed_in_superuser.status == UserStatus.ACTIVE
     texts = [str(message) for message in response.context["messages"]]
     assert texts == ["You cannot change the status of your own account."]
     assert not LogEntry.objects.exists()
     assert not AdminAuditLog.objects.exists()
 
 
-def test_a_revoked_grant_can_be_granted_again_in_the_admin(client, staff):
+def test_a_revoked_grant_can_be_granted_again_in_the_admin(client, signed_in_superuser):
     target = UserFactory()
     role = AdminRole.objects.get(name="support_admin")
     AdminUser.objects.create(user=target, role=role, revoked_at="2026-01-01T00:00:00Z")

@@ -1,9 +1,10 @@
 import factory
 from factory.django import DjangoModelFactory
 
+from accounts.models import AdminRole
 from billing.models import Invoice, LLMUsage, PlanName, Subscription
 from socrates.databases import SPECS
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import AdminGrantFactory, UserFactory
 
 
 class SubscriptionFactory(DjangoModelFactory):
@@ -36,3 +37,14 @@ class LLMUsageFactory(DjangoModelFactory):
     output_tokens = 50
     total_tokens = factory.LazyAttribute(lambda usage: usage.input_tokens + usage.output_tokens)
     cost_usd = "0.010000"
+
+
+def with_role(name: str):
+    """A user granted the admin role ``name``."""
+    return AdminGrantFactory(role=AdminRole.objects.get(name=name)).user
+
+
+def ids(response) -> set[str]:
+    """The ids of a successful list response's results."""
+    assert response.status_code == 200, response.data
+    return {row["id"] for row in response.data["results"]}

@@ -11,6 +11,7 @@ from accounts.models import User
 from billing.models import LLMUsage
 from tests.accounts.factories import UserFactory, admin_with
 from tests.billing.factories import LLMUsageFactory
+from tests.queries import list_queries
 from tests.specs.factories import ProjectFactory, ShareFactory
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -243,13 +244,4 @@ def test_the_list_costs_the_same_queries_at_page_size_10_and_100(client_for):
     )
     client = client_for(User.objects.get(pk=user.pk))
 
-    def queries(page_size: int) -> int:
-        with (
-            CaptureQueriesContext(connections["auth"]) as auth,
-            CaptureQueriesContext(connections["specs"]) as specs,
-        ):
-            response = client.get(URL, {"page_size": page_size})
-        assert len(response.data["results"]) == page_size
-        return len(auth) + len(specs)
-
-    assert queries(10) == queries(100)
+    assert list_queries(client, URL, page_size=10) == list_queries(client, URL, page_size=100)

@@ -2,22 +2,13 @@
 
 import pytest
 
-from accounts.models import User
 from rag.models import DocumentChunk, KnowledgeBaseDocument
-from tests.accounts.factories import PASSWORD
 from tests.rag.factories import DocumentFactory
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
 
-@pytest.fixture
-def staff(client):
-    user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
-    client.force_login(user)
-    return user
-
-
-def test_a_document_added_in_the_admin_is_chunked(client, staff):
+def test_a_document_added_in_the_admin_is_chunked(client, signed_in_superuser):
     response = client.post(
         "/admin/rag/knowledgebasedocument/add/",
         {"title": "Admin guide", "content": "# Start\n\nHello.", "tags": "a,b", "metadata": "{}"},
@@ -28,7 +19,7 @@ def test_a_document_added_in_the_admin_is_chunked(client, staff):
     assert list(document.chunks.values_list("source_section", flat=True)) == ["Start"]
 
 
-def test_a_content_change_in_the_admin_rechunks_the_document(client, staff):
+def test_a_content_change_in_the_admin_rechunks_the_document(client, signed_in_superuser):
     document = DocumentFactory(content="# Old\n\nText.")
 
     response = client.post(
@@ -42,7 +33,7 @@ def test_a_content_change_in_the_admin_rechunks_the_document(client, staff):
     assert list(document.chunks.values_list("source_section", flat=True)) == ["New"]
 
 
-def test_the_approve_action_approves_the_selected_documents(client, staff):
+def test_the_approve_action_approves_the_selected_documents(client, signed_in_superuser):
     waiting = DocumentFactory(is_approved=False)
 
     client.post(
@@ -54,7 +45,7 @@ def test_the_approve_action_approves_the_selected_documents(client, staff):
     assert waiting.is_approved
 
 
-def test_knowledge_pages_open_and_chunks_are_read_only(client, staff):
+def test_knowledge_pages_open_and_chunks_are_read_only(client, signed_in_superuser):
     document = DocumentFactory()
     chunk = DocumentChunk.objects.get(document=document)
 

@@ -1,26 +1,14 @@
 """The knowledge-base lists run a constant number of SQL queries, whatever the page size."""
 
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 
 from rag.models import DocumentChunk, KnowledgeBaseDocument
+from tests.queries import list_queries
 from tests.rag.factories import staff_user
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
 ROWS = 120
-
-
-def queries_for(client, url: str, page_size: int) -> int:
-    with (
-        CaptureQueriesContext(connections["auth"]) as auth,
-        CaptureQueriesContext(connections["specs"]) as specs,
-    ):
-        response = client.get(url, {"page_size": page_size})
-    assert response.status_code == 200, response.data
-    assert len(response.data["results"]) == page_size
-    return len(auth) + len(specs)
 
 
 def test_documents_and_chunks_cost_the_same_queries_at_page_size_10_and_100(client_for):
@@ -37,7 +25,10 @@ def test_documents_and_chunks_cost_the_same_queries_at_page_size_10_and_100(clie
     }
 
     counts = {
-        name: (queries_for(client, url, 10), queries_for(client, url, 100))
+        name: (
+            list_queries(client, url, page_size=10),
+            list_queries(client, url, page_size=100),
+        )
         for name, url in urls.items()
     }
 

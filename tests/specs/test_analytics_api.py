@@ -5,8 +5,6 @@ their own user (or by a metrics_view admin)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -15,6 +13,7 @@ from socrates.errors import DomainError
 from specs import services
 from specs.models import AnalyticsMetric, Question, QuestionEffectiveness, UserBehaviorPattern
 from tests.accounts.factories import UserFactory, admin_with
+from tests.queries import list_queries
 from tests.specs.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -296,17 +295,6 @@ def test_metrics_filter_by_name_dimension_period_and_period_start(client_for):
 ROWS = 120
 
 
-def queries_for(client, url: str, page_size: int) -> int:
-    with (
-        CaptureQueriesContext(connections["auth"]) as auth,
-        CaptureQueriesContext(connections["specs"]) as specs,
-    ):
-        response = client.get(url, {"page_size": page_size})
-    assert response.status_code == 200, response.data
-    assert len(response.data["results"]) == page_size, url
-    return len(auth) + len(specs)
-
-
 def test_analytics_lists_cost_the_same_queries_at_page_size_10_and_100(client_for):
     admin = admin_with(AdminPermission.METRICS_VIEW)
     AnalyticsMetric.objects.bulk_create(
@@ -319,7 +307,13 @@ def test_analytics_lists_cost_the_same_queries_at_page_size_10_and_100(client_fo
     client = client_for(admin)
     urls = [f"{A}/metrics/", f"{A}/question-effectiveness/", f"{A}/behavior-patterns/"]
 
-    counts = {url: (queries_for(client, url, 10), queries_for(client, url, 100)) for url in urls}
+    counts = {
+        url: (
+            list_queries(client, url, page_size=10),
+            list_queries(client, url, page_size=100),
+        )
+        for url in urls
+    }
 
     assert all(small == large for small, large in counts.values()), counts
     assert max(large for _, large in counts.values()) <= 6, counts

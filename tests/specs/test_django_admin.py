@@ -2,23 +2,16 @@
 
 import pytest
 
-from accounts.models import User
 from collaboration.models import ActivityLog
 from specs.models import Project, ProjectStatus
-from tests.accounts.factories import PASSWORD
 from tests.specs.factories import ProjectFactory
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
 
-@pytest.fixture
-def staff(client):
-    user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
-    client.force_login(user)
-    return user
-
-
-def test_a_project_added_in_the_admin_is_owned_by_its_creator_and_logged(client, staff):
+def test_a_project_added_in_the_admin_is_owned_by_its_creator_and_logged(
+    client, signed_in_superuser
+):
     response = client.post(
         "/admin/specs/project/add/",
         {"name": "From the admin", "description": "", "current_phase": "design"},
@@ -26,12 +19,12 @@ def test_a_project_added_in_the_admin_is_owned_by_its_creator_and_logged(client,
 
     assert response.status_code == 302, response.content.decode()[:2000]
     project = Project.objects.get(name="From the admin")
-    assert project.owner_id == project.creator_id == staff.pk
+    assert project.owner_id == project.creator_id == signed_in_superuser.pk
     assert project.current_phase == "discovery"
     assert ActivityLog.objects.get(resource_id=project.pk).action == "project_created"
 
 
-def test_the_archive_action_goes_through_the_rules(client, staff):
+def test_the_archive_action_goes_through_the_rules(client, signed_in_superuser):
     active, archived = ProjectFactory(), ProjectFactory(status=ProjectStatus.ARCHIVED)
 
     client.post(
@@ -44,7 +37,7 @@ def test_the_archive_action_goes_through_the_rules(client, staff):
     assert ActivityLog.objects.filter(action="project_archived").count() == 1
 
 
-def test_project_pages_open_and_django_groups_are_hidden(client, staff):
+def test_project_pages_open_and_django_groups_are_hidden(client, signed_in_superuser):
     project = ProjectFactory()
 
     assert client.get("/admin/specs/project/").status_code == 200

@@ -1,13 +1,12 @@
 """Each list runs a constant number of SQL queries, whatever the page size."""
 
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from collaboration.models import NotificationPreference, ProjectShare, TeamMember
 from specs.models import Conflict, ConversationMessage, Project, Question, Session, Specification
 from tests.accounts.factories import UserFactory
+from tests.queries import list_queries
 from tests.specs.factories import ProjectFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -70,24 +69,17 @@ def list_urls(project, session, team) -> dict[str, str]:
     }
 
 
-def queries_for(client, url: str, page_size: int) -> int:
-    with (
-        CaptureQueriesContext(connections["auth"]) as auth,
-        CaptureQueriesContext(connections["specs"]) as specs,
-    ):
-        response = client.get(url, {"page_size": page_size})
-    assert response.status_code == 200, response.data
-    # Full pages, but for teams: the owner belongs to one.
-    assert len(response.data["results"]) == (1 if url.endswith("/teams/") else page_size), url
-    return len(auth) + len(specs)
-
-
 def test_every_list_costs_the_same_queries_at_page_size_10_and_100(world, client_for, capsys):
     owner, project, session, team = world
     client = client_for(owner)
 
+    # Full pages, but for teams: the owner belongs to one.
+    rows = {"teams": 1}
     counts = {
-        name: (queries_for(client, url, 10), queries_for(client, url, 100))
+        name: (
+            list_queries(client, url, page_size=10, rows=rows.get(name)),
+            list_queries(client, url, page_size=100, rows=rows.get(name)),
+        )
         for name, url in list_urls(project, session, team).items()
     }
 
