@@ -10,6 +10,7 @@ someone), the next case starts from the same personas and data.
 import os
 import tempfile
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,14 @@ from django.db import close_old_connections
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from accounts.models import User
-from accounts.services import issue_tokens
+from accounts.services import AuditContext, issue_tokens
+from billing import services as billing_services
 from collaboration import services as collaboration_services
 from collaboration.services import ActivityContext
+from rag import services as rag_services
 from socrates.databases import AUTH
 from specs import services as specs_services
+from specs.models import AnalyticsMetric, UserBehaviorPattern
 from tests.accounts.factories import PASSWORD, UserFactory
 
 PERSONAS = ("user", "super_admin")
@@ -95,16 +99,14 @@ def persona(request) -> User:
 
 @pytest.fixture
 def as_persona(persona):
-    """Headers for one case, with an access token issued for it alone.
+    """Headers for every case of one operation, with one access token.
 
-    A fresh token each time, because a case may have ended the last one
-    (logout-all, change-password); the rollback brings the account back.
+    A case may end the token's sign-in (logout-all, change-password, delete
+    the account), but each case is rolled back and the throttle cache
+    cleared, so the token works again at the next case's start.
     """
-
-    def headers() -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_tokens(user=persona).access}"}
-
-    return headers
+    headers = {"Authorization": f"Bearer {issue_tokens(user=persona).access}"}
+    return lambda: headers
 
 
 @pytest.fixture
@@ -119,16 +121,26 @@ def persona_world(persona) -> dict[str, str]:
     session = specs_services.start_session(context=context, project=project)
     generated = specs_services.create_generated_project(project=project, name="api")
     team = collaboration_services.create_team(context=context, name="Fuzzers")
+    audit = AuditContext(actor=persona)
+    # The free plan, as a subscription: the billing routes have a row to find.
+    subscription = billing_services.create_subscription(
+        context=audit, user_id=persona.pk, plan_name="free"
+    )
+    document = rag_services.create_document(
+        title="Fuzzed", content="# Fuzzing\n\nSearch me.", is_approved=True
+    )
     return {
         "project_id": str(project.pk),
         "session_id": str(session.pk),
         "generated_project_id": str(generated.pk),
         "team_id": str(team.pk),
+        "document_id": str(document.pk),
         # The last collection before "{id}" says which row it names.
         "projects": str(project.pk),
         "sessions": str(session.pk),
         "generated-projects": str(generated.pk),
         "teams": str(team.pk),
+        "documents": str(document.pk),
         "specifications": str(
             specs_services.write_specification(context=context, project=project, key="db").pk
         ),
@@ -153,6 +165,26 @@ def persona_world(persona) -> dict[str, str]:
             ).invitation.pk
         ),
         "members": str(team.members.get().pk),
+        "question-effectiveness": str(
+            specs_services.record_question_effectiveness(effectiveness_score=0.5).pk
+        ),
+        "behavior-patterns": str(
+            UserBehaviorPattern.objects.create(user_id=persona.pk, pattern_type="tool_usage").pk
+        ),
+        "metrics": str(AnalyticsMetric.objects.create(metric_name="active_users").pk),
+        "subscriptions": str(subscription.pk),
+        "invoices": str(
+            billing_services.create_invoice(
+                context=audit,
+                user_id=persona.pk,
+                subscription=subscription,
+                invoice_number="FUZZ-1",
+                amount_usd=Decimal("29.00"),
+            ).pk
+        ),
+        "api-keys": str(
+            billing_services.create_api_key(context=context, name="fuzz", scope=["read"]).api_key.pk
+        ),
         "notification-preferences": str(
             collaboration_services.create_notification_preference(
                 user_id=persona.pk, notification_type="mentions"
