@@ -36,9 +36,9 @@ pytest = $(PY) -m pytest $(1); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "ERROR: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
-## The whole test suite, with a short fuzzing run of every API operation.
+## The whole test suite, with a short fuzzing run of every API operation, on every core.
 test: db
-	@$(call pytest,--ignore=tests/e2e $(PYTEST_ARGS))
+	@$(call pytest,--ignore=tests/e2e --numprocesses auto $(PYTEST_ARGS))
 
 ## Browser tests: Playwright drives Debian's chromium against the app under gunicorn.
 e2e: db
