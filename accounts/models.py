@@ -16,6 +16,7 @@ from socrates.db.models import (
     UNBOUNDED_VARCHAR,
     CreatedAtModel,
     TimestampedModel,
+    TransactionNow,
     closed_set_check,
     defaults,
     indexes_on,
@@ -204,6 +205,40 @@ class TokenGeneration(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: generation {self.generation}"
+
+
+class UserDeletionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(drained_at__isnull=True)
+
+
+class UserDeletion(models.Model):
+    """A deleted user whose rows in socrates_specs await their rules
+    (``socrates.user_deletion``): written in the transaction that deletes the
+    user, so that no deletion is forgotten if the process dies before the
+    other database is reached. Not a legacy table."""
+
+    # The user is gone: a plain id, no foreign key.
+    user_id = models.UUIDField()
+    deleted_at = models.DateTimeField(default=timezone.now, db_default=TransactionNow())
+    drained_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.IntegerField(**defaults(0))
+    last_error = models.TextField(null=True, blank=True)
+
+    objects = UserDeletionQuerySet.as_manager()
+
+    class Meta:
+        db_table = "user_deletions"
+        indexes = [
+            models.Index(
+                fields=["deleted_at"],
+                condition=models.Q(drained_at__isnull=True),
+                name="ix_user_deletions_pending",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
 
 
 def token_generation_of(user: User) -> int:

@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.cache import cache
+from django.db import DatabaseError, transaction
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -36,6 +38,7 @@ from accounts.models import (
     RefreshToken,
     TokenGeneration,
     User,
+    UserDeletion,
     UserStatus,
     token_generation_of,
 )
@@ -43,6 +46,7 @@ from accounts.selectors import find_user_by_login
 from socrates.api.clients import client_ip
 from socrates.db.transactions import atomic_for
 from socrates.errors import Conflict, NotAllowed, NotFound, Unauthenticated
+from socrates.user_deletion import apply_user_deletion
 
 # Fields of a user that an audit entry records before and after a change.
 AUDITED_USER_FIELDS = (
@@ -158,6 +162,64 @@ def _delete_user(user: User) -> None:
             "naming it; suspend the account instead.",
             code=AccountsErrorCode.HAS_AUDIT_ENTRIES,
         ) from None
+
+
+# User deletions reaching socrates_specs ----------------------------------------
+
+
+def remember_user_deletion(*, user_id: UUID, using: str) -> None:
+    """Called inside the transaction that deletes the user (post_delete): the
+    rules are applied in socrates_specs once it commits, or later by
+    ``drain_user_deletions`` if the process dies first."""
+    UserDeletion.objects.using(using).create(user_id=user_id)
+    transaction.on_commit(_drain_after_commit, using=using)
+
+
+def _drain_after_commit() -> None:
+    try:
+        drain_user_deletions()
+    except DatabaseError:
+        # The deletion is recorded; `manage.py drain_user_deletions`, or the
+        # next deletion, applies its rules.
+        logger.exception("user deletion left pending: socrates_specs refused its rules")
+
+
+DRAIN_BATCH = 100
+
+
+def drain_user_deletions(*, batch: int = DRAIN_BATCH) -> int:
+    """Applies the deletion rules of every pending user deletion, a batch at a
+    time, and marks them drained; returns how many were drained.
+
+    Each batch is locked (SKIP LOCKED: drainers running at once take
+    different batches) while its rules run and commit in socrates_specs. A
+    crash before the batch is marked leaves it pending; running it again
+    changes nothing more (``socrates.user_deletion``).
+    """
+    drained = 0
+    while True:
+        entries: list[UserDeletion] = []
+        try:
+            with atomic_for(UserDeletion):
+                entries = list(
+                    UserDeletion.objects.pending()
+                    .select_for_update(skip_locked=True)
+                    .order_by("deleted_at")[:batch]
+                )
+                if not entries:
+                    return drained
+                apply_user_deletion(sorted({entry.user_id for entry in entries}))
+                UserDeletion.objects.filter(pk__in=[entry.pk for entry in entries]).update(
+                    drained_at=timezone.now(), attempts=F("attempts") + 1, last_error=None
+                )
+        except DatabaseError as error:
+            if entries:
+                # Outside the batch's transaction, which has rolled back.
+                UserDeletion.objects.filter(pk__in=[entry.pk for entry in entries]).update(
+                    attempts=F("attempts") + 1, last_error=str(error)[:2000]
+                )
+            raise
+        drained += len(entries)
 
 
 # Refresh tokens and sign-in generations ------------------------------------

@@ -13,7 +13,7 @@ from socrates.db.models import (
     json_field,
     varchar_array,
 )
-from socrates.userrefs import UserRefField
+from socrates.userrefs import OnUserDelete, UserRefField
 from specs.models import Project
 
 
@@ -43,7 +43,8 @@ class SubscriptionStatus(models.TextChoices):
 
 
 class Subscription(TimestampedModel):
-    user_id = UserRefField()
+    # Billing history outlives the account.
+    user_id = UserRefField(on_user_delete=OnUserDelete.KEEP)
     plan_name = models.CharField(max_length=100, choices=PlanName.choices)
     plan_type = models.CharField(max_length=50, null=True, blank=True, choices=PlanType.choices)
     status = models.CharField(
@@ -77,7 +78,8 @@ class InvoiceStatus(models.TextChoices):
 
 
 class Invoice(TimestampedModel):
-    user_id = UserRefField()
+    # An invoice is an accounting record: it keeps whom it billed.
+    user_id = UserRefField(on_user_delete=OnUserDelete.KEEP)
     # NULL for one-time charges.
     subscription = models.ForeignKey(
         Subscription,
@@ -130,7 +132,7 @@ class APIKeyStatus(models.TextChoices):
 class APIKey(TimestampedModel):
     """A platform API key; the full key is shown once and never stored."""
 
-    user_id = UserRefField()
+    user_id = UserRefField(on_user_delete=OnUserDelete.DELETE)
     name = models.CharField(max_length=255)
     key_hash = models.CharField(max_length=255)
     # The last 4 characters, so that the owner can tell keys apart.
@@ -169,7 +171,7 @@ class LLMUsageStatus(models.TextChoices):
 class LLMUsage(CreatedAtModel):
     """One call to a language model."""
 
-    user_id = UserRefField()
+    user_id = UserRefField(on_user_delete=OnUserDelete.KEEP)
     # Usage outlives its project: billing still needs it.
     project = models.ForeignKey(
         Project,

@@ -14,7 +14,7 @@ from socrates.db.models import (
     indexes_on,
     json_field,
 )
-from socrates.userrefs import UserRefField
+from socrates.userrefs import OnUserDelete, UserRefField
 from specs.models import Project
 
 
@@ -24,10 +24,64 @@ class TeamStatus(models.TextChoices):
     SUSPENDED = "suspended"
 
 
+# A deleted owner's team goes to its longest-standing active admin, else its
+# longest-standing active member, who becomes its owner; a team with no one
+# else goes too.
+HAND_ON_TEAMS = """
+WITH heirs AS (
+    SELECT DISTINCT ON (t.id) t.id AS team_id, m.user_id AS heir
+    FROM teams t
+    JOIN team_members m ON m.team_id = t.id
+    WHERE t.owner_id = ANY(%(users)s)
+      AND m.status = 'active'
+      AND NOT m.user_id = ANY(%(users)s)
+    ORDER BY t.id, m.role = 'admin' DESC, coalesce(m.joined_at, m.created_at), m.id
+), handed AS (
+    UPDATE teams t SET owner_id = h.heir, updated_at = now()
+    FROM heirs h WHERE t.id = h.team_id
+    RETURNING t.id, t.owner_id
+), promoted AS (
+    UPDATE team_members m SET role = 'owner', updated_at = now()
+    FROM handed h WHERE m.team_id = h.id AND m.user_id = h.owner_id
+), dropped AS (
+    DELETE FROM teams t
+    WHERE t.owner_id = ANY(%(users)s) AND t.id NOT IN (SELECT id FROM handed)
+    RETURNING t.id
+)
+SELECT (SELECT count(*) FROM handed) + (SELECT count(*) FROM dropped)
+"""
+
+# A membership goes with its user, and member_count with it.
+DELETE_MEMBERSHIPS = """
+WITH gone AS (
+    DELETE FROM team_members WHERE user_id = ANY(%(users)s) RETURNING team_id, status
+), counted AS (
+    UPDATE teams t SET member_count = t.member_count - g.members, updated_at = now()
+    FROM (SELECT team_id, count(*) AS members FROM gone WHERE status = 'active' GROUP BY team_id) g
+    WHERE t.id = g.team_id
+)
+SELECT count(*) FROM gone
+"""
+
+
+def hand_to_project_owner(table: str, column: str) -> str:
+    """Rows a deleted user made on a project pass to the project's owner (by
+    then handed on itself)."""
+    return (
+        f"UPDATE {table} r SET {column} = p.owner_id, updated_at = now() "
+        f"FROM projects p WHERE r.project_id = p.id AND r.{column} = ANY(%(users)s)"
+    )
+
+
 class Team(TimestampedModel):
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
-    owner_id = UserRefField()
+    owner_id = UserRefField(
+        on_user_delete=OnUserDelete.HAND_ON,
+        hand_on_to="its longest-standing active admin, else member; "
+        "a team with no one else is deleted",
+        sql=HAND_ON_TEAMS,
+    )
     status = models.CharField(
         max_length=20, choices=TeamStatus.choices, **defaults(TeamStatus.ACTIVE)
     )
@@ -72,7 +126,7 @@ class MemberStatus(models.TextChoices):
 
 class TeamMember(TimestampedModel):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members", db_index=False)
-    user_id = UserRefField()
+    user_id = UserRefField(on_user_delete=OnUserDelete.DELETE, sql=DELETE_MEMBERSHIPS)
     role = models.CharField(max_length=50, choices=TeamRole.choices, **defaults(TeamRole.MEMBER))
     permission_level = models.CharField(
         max_length=50, null=True, blank=True, choices=PermissionLevel.choices
@@ -80,7 +134,7 @@ class TeamMember(TimestampedModel):
     status = models.CharField(
         max_length=20, choices=MemberStatus.choices, **defaults(MemberStatus.ACTIVE)
     )
-    invited_by_id = UserRefField(null=True, blank=True)
+    invited_by_id = UserRefField(null=True, blank=True, on_user_delete=OnUserDelete.SET_NULL)
     joined_at = models.DateTimeField(null=True, blank=True)
     contribution_score = models.FloatField(null=True, blank=True)
     metadata = json_field()
@@ -119,7 +173,7 @@ class ProjectShare(TimestampedModel):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="shares", db_index=False
     )
-    shared_with_user_id = UserRefField(null=True, blank=True)
+    shared_with_user_id = UserRefField(null=True, blank=True, on_user_delete=OnUserDelete.DELETE)
     shared_with_team = models.ForeignKey(
         Team,
         on_delete=models.CASCADE,
@@ -128,7 +182,12 @@ class ProjectShare(TimestampedModel):
         related_name="project_shares",
         db_index=False,
     )
-    shared_by_id = UserRefField()
+    shared_by_id = UserRefField(
+        on_user_delete=OnUserDelete.HAND_ON,
+        hand_on_to="the project's owner",
+        sql=hand_to_project_owner("project_shares", "shared_by_id"),
+        after=("projects.owner_id",),
+    )
     permission_level = models.CharField(
         max_length=50, choices=SharePermission.choices, **defaults(SharePermission.VIEW)
     )
@@ -190,9 +249,14 @@ class ProjectInvitation(TimestampedModel):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="invitations", db_index=False
     )
-    invited_user_id = UserRefField(null=True, blank=True)
+    invited_user_id = UserRefField(null=True, blank=True, on_user_delete=OnUserDelete.DELETE)
     invited_email = models.EmailField(max_length=255, null=True, blank=True)
-    invited_by_id = UserRefField()
+    invited_by_id = UserRefField(
+        on_user_delete=OnUserDelete.HAND_ON,
+        hand_on_to="the project's owner",
+        sql=hand_to_project_owner("project_invitations", "invited_by_id"),
+        after=("projects.owner_id",),
+    )
     role = models.CharField(
         max_length=50, choices=InvitationRole.choices, **defaults(InvitationRole.MEMBER)
     )
@@ -274,7 +338,8 @@ class ActivitySeverity(models.TextChoices):
 
 
 class ActivityLog(CreatedAtModel):
-    user_id = UserRefField()
+    # The record of who did what stays.
+    user_id = UserRefField(on_user_delete=OnUserDelete.KEEP)
     action = models.CharField(max_length=100)
     resource_type = models.CharField(max_length=100)
     # Polymorphic (its table depends on resource_type), hence no foreign key.
@@ -319,7 +384,7 @@ class NotificationFrequency(models.TextChoices):
 
 
 class NotificationPreference(TimestampedModel):
-    user_id = UserRefField()
+    user_id = UserRefField(on_user_delete=OnUserDelete.DELETE)
     notification_type = models.CharField(max_length=100)
     email_enabled = models.BooleanField(**defaults(True))
     in_app_enabled = models.BooleanField(**defaults(True))

@@ -18,7 +18,7 @@ from socrates.db.models import (
     json_field,
     varchar_array,
 )
-from socrates.userrefs import UserRefField
+from socrates.userrefs import OnUserDelete, UserRefField
 
 
 class PlainJSONField(models.JSONField):
@@ -54,11 +54,48 @@ class ProjectStatus(models.TextChoices):
     ON_HOLD = "on_hold"
 
 
+# Each project of a deleted owner goes to the holder of its highest unexpired
+# user share (oldest first among equals), who then needs no share; a project
+# shared with no one goes too. Returns how many projects moved or went.
+HAND_ON_PROJECTS = """
+WITH heirs AS (
+    SELECT DISTINCT ON (p.id) p.id AS project_id, s.shared_with_user_id AS heir
+    FROM projects p
+    JOIN project_shares s ON s.project_id = p.id
+    WHERE p.owner_id = ANY(%(users)s)
+      AND s.shared_with_user_id IS NOT NULL
+      AND NOT s.shared_with_user_id = ANY(%(users)s)
+      AND (s.expiry_date IS NULL OR s.expiry_date > now())
+    ORDER BY p.id,
+        array_position(ARRAY['view', 'comment', 'edit', 'admin'], s.permission_level::text) DESC,
+        s.created_at, s.id
+), handed AS (
+    UPDATE projects p SET owner_id = h.heir, user_id = h.heir, updated_at = now()
+    FROM heirs h WHERE p.id = h.project_id
+    RETURNING p.id, p.owner_id
+), heirs_shares AS (
+    DELETE FROM project_shares s USING handed h
+    WHERE s.project_id = h.id AND s.shared_with_user_id = h.owner_id
+), dropped AS (
+    DELETE FROM projects p
+    WHERE p.owner_id = ANY(%(users)s) AND p.id NOT IN (SELECT id FROM handed)
+    RETURNING p.id
+)
+SELECT (SELECT count(*) FROM handed) + (SELECT count(*) FROM dropped)
+"""
+
+
 class Project(TimestampedModel):
     """The unit of access control; ``creator_id`` never changes, ``owner_id``
     changes by transfer and ``user_id`` (the legacy owner column) follows it."""
 
-    user_id = UserRefField()
+    user_id = UserRefField(
+        on_user_delete=OnUserDelete.HAND_ON,
+        hand_on_to="the new owner (it follows owner_id)",
+        sql="UPDATE projects SET user_id = owner_id, updated_at = now() "
+        "WHERE user_id = ANY(%(users)s) AND user_id <> owner_id",
+        after=("projects.owner_id",),
+    )
     name = models.CharField(max_length=255)
     description = models.TextField(null=True, blank=True)
     current_phase = models.CharField(
@@ -69,8 +106,15 @@ class Project(TimestampedModel):
     )
     maturity_score = models.IntegerField(null=True, blank=True)
     metadata = json_field()
-    creator_id = UserRefField()
-    owner_id = UserRefField()
+    # Who created a project never changes, even once they are gone.
+    creator_id = UserRefField(on_user_delete=OnUserDelete.KEEP)
+    owner_id = UserRefField(
+        on_user_delete=OnUserDelete.HAND_ON,
+        hand_on_to="the holder of its highest unexpired user share (admin, then edit, "
+        "comment, view; the oldest share among equals); a project shared with no one "
+        "is deleted",
+        sql=HAND_ON_PROJECTS,
+    )
 
     class Meta:
         db_table = "projects"
@@ -108,7 +152,7 @@ class Session(TimestampedModel):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="sessions", db_index=False
     )
-    user_id = UserRefField(null=True, blank=True)
+    user_id = UserRefField(null=True, blank=True, on_user_delete=OnUserDelete.SET_NULL)
     title = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=SessionStatus.choices, **defaults(SessionStatus.ACTIVE)
@@ -437,7 +481,7 @@ class ObservationPeriod(models.TextChoices):
 
 
 class UserBehaviorPattern(TimestampedModel):
-    user_id = UserRefField()
+    user_id = UserRefField(on_user_delete=OnUserDelete.DELETE)
     pattern_type = models.CharField(max_length=100)
     pattern_data = json_field()
     confidence_score = models.FloatField(null=True, blank=True)

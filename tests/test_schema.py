@@ -46,6 +46,7 @@ DJANGO_TABLES = {
         # generations of users; both this project's own bookkeeping.
         "django_cache",
         "user_token_generations",
+        "user_deletions",
     },
     # API-key request windows (billing.models.RequestWindow).
     "specs": {"django_migrations", "api_request_windows"},

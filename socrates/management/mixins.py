@@ -1,11 +1,28 @@
 """Stock Django commands adjusted to a project whose "default" database is unusable."""
 
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connections, router
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from django.db.migrations.executor import MigrationExecutor
 
 from socrates.databases import DATABASE_ALIASES, masked_url
 from socrates.db import errors
+
+DATABASE_CHOICES = " or ".join(f"--database {alias}" for alias in DATABASE_ALIASES)
+
+
+def which_database(reason: str = "") -> CommandError:
+    """The one-line refusal of a command that cannot guess its database."""
+    return CommandError(f"{reason}say which database: {DATABASE_CHOICES}")
+
+
+class NeedsDatabase:
+    """A stock command that only makes sense on one named database."""
+
+    def handle(self, *args, **options):
+        if options["database"] == DEFAULT_DB_ALIAS:
+            raise which_database()
+        return super().handle(*args, **options)
 
 
 class UserDatabaseByDefault:
@@ -14,6 +31,24 @@ class UserDatabaseByDefault:
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.set_defaults(database=router.db_for_write(get_user_model()))
+
+
+def pending_user_deletions_warning() -> str | None:
+    """A line for commands that start or migrate: deleted users whose rows in
+    socrates_specs still await their rules (the process stopped first)."""
+    from accounts.models import UserDeletion
+
+    try:
+        pending = UserDeletion.objects.pending().count()
+    except DatabaseError:
+        # Not migrated yet, or unreachable: the migration notes say so.
+        return None
+    if not pending:
+        return None
+    return (
+        f"{pending} deleted user(s) still have rows in socrates_specs awaiting their rules; "
+        "run 'python manage.py drain_user_deletions'."
+    )
 
 
 class ChecksEveryDatabasesMigrations:
@@ -42,3 +77,6 @@ class ChecksEveryDatabasesMigrations:
                         "run 'python manage.py run_migrations_safe'."
                     )
                 )
+        warning = pending_user_deletions_warning()
+        if warning:
+            self.stdout.write(self.style.WARNING(warning))

@@ -4,6 +4,7 @@ from collections import Counter
 from django.core.management.base import BaseCommand
 
 from socrates.databases import APP_DATABASES
+from socrates.management.mixins import pending_user_deletions_warning
 from socrates.migration_runner import (
     DatabaseReport,
     DatabaseRun,
@@ -81,6 +82,9 @@ class Command(BaseCommand):
                     indent=2,
                 )
             )
+        warning = None if options["json"] else pending_user_deletions_warning()
+        if warning:
+            self.stdout.write(f"⚠️  {warning}")
         if exit_code:
             raise SystemExit(exit_code)
 
