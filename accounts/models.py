@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 
+from accounts.hashers import LEGACY_BCRYPT_PREFIXES
 from socrates.db.models import (
     UNBOUNDED_VARCHAR,
     CreatedAtModel,
@@ -46,11 +47,6 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
         super_admin = AdminRole.objects.using(self._db).get(name="super_admin")
         AdminUser.objects.using(self._db).create(user=user, role=super_admin)
         return user
-
-
-# Hashes written by the legacy backend (passlib bcrypt), stored without
-# Django's "algorithm$" prefix.
-LEGACY_BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 
 
 class UserRole(models.TextChoices):
@@ -133,8 +129,9 @@ class User(AbstractBaseUser, TimestampedModel):
     def check_password(self, raw_password):
         if not self.password.startswith(LEGACY_BCRYPT_PREFIXES):
             return super().check_password(raw_password)
-        # A hash from the legacy backend: verify it as that backend did (bcrypt
-        # reads at most 72 bytes), then store it again with the current hasher.
+        # A bare bcrypt hash, as the legacy backend wrote them (migration 0006
+        # wraps those at rest; another program may still write one): verify
+        # it as that backend did, then store it again with the current hasher.
         try:
             matches = bcrypt.checkpw(raw_password.encode()[:72], self.password.encode())
         except ValueError:  # a malformed legacy hash matches nothing

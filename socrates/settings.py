@@ -122,6 +122,8 @@ LOGIN_REDIRECT_URL = "/api/v1/"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Legacy bcrypt hashes, wrapped at rest (accounts migration 0006).
+    "accounts.hashers.Argon2WrappedBCryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
 ]

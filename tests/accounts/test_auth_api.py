@@ -1,17 +1,24 @@
 """The account API: register, login, tokens, profile, password, deletion."""
 
 import hashlib
+import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import bcrypt
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.hashers import Argon2WrappedBCryptPasswordHasher
 from accounts.models import AdminAuditLog, AdminUser, RefreshToken, User, UserStatus
+from socrates.databases import AUTH
 from tests.accounts.factories import PASSWORD, UserFactory, admin_with
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -494,6 +501,44 @@ def test_a_wrong_password_leaves_a_legacy_hash_as_it_was(api):
 
     user.refresh_from_db()
     assert user.password == legacy_hash
+
+
+def wrap_legacy_hashes() -> None:
+    migration = importlib.import_module("accounts.migrations.0006_wrap_legacy_bcrypt_hashes")
+    migration.wrap_legacy_bcrypt_hashes(django_apps, SimpleNamespace(connection=connections[AUTH]))
+
+
+def test_a_legacy_bcrypt_hash_is_wrapped_at_rest_and_the_old_password_still_signs_in(api):
+    legacy_hash = bcrypt.hashpw(b"legacy-Passw0rd", bcrypt.gensalt(rounds=4)).decode()
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(password=legacy_hash)
+
+    wrap_legacy_hashes()
+
+    user.refresh_from_db()
+    assert user.password.startswith("argon2_bcrypt$2b:04:")
+    assert legacy_hash not in user.password
+    assert legacy_hash[7:] not in user.password
+    wrapped = user.password
+    wrap_legacy_hashes()
+    user.refresh_from_db()
+    assert user.password == wrapped
+    assert login(api, user.email, "wrong-Passw0rd").status_code == 401
+    user.refresh_from_db()
+    assert user.password == wrapped
+    assert login(api, user.email, "legacy-Passw0rd").status_code == 200
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$")
+    assert login(api, user.email, "legacy-Passw0rd").status_code == 200
+
+
+def test_the_wrapped_hash_reads_72_bytes_as_bcrypt_did():
+    long_password = "a" * 72 + "ignored by bcrypt"
+    legacy_hash = bcrypt.hashpw(long_password.encode()[:72], bcrypt.gensalt(rounds=4)).decode()
+    wrapped = Argon2WrappedBCryptPasswordHasher().wrap(legacy_hash)
+
+    assert check_password("a" * 72 + "anything else", wrapped)
+    assert not check_password("a" * 71, wrapped)
 
 
 # Throttling -----------------------------------------------------------------------------
