@@ -16,6 +16,15 @@ def which_database(reason: str = "") -> CommandError:
     return CommandError(f"{reason}say which database: {DATABASE_CHOICES}")
 
 
+def require_reachable(alias: str) -> None:
+    """A database that can't be reached is one line, not a traceback."""
+    try:
+        connections[alias].ensure_connection()
+    except DatabaseError as exc:
+        url = masked_url(connections[alias].settings_dict)
+        raise CommandError(f"database '{alias}' ({url}): {errors.describe(exc).summary}") from None
+
+
 class NeedsDatabase:
     """A stock command that only makes sense on one named database."""
 

@@ -5,12 +5,11 @@ alias is a dummy that would end in a traceback), and a database that can't be
 reached ends in one line naming the alias and the masked URL.
 """
 
-from django.core.management.base import CommandError
 from django.core.management.commands import migrate
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS
 
-from socrates.databases import DATABASE_ALIASES, masked_url
-from socrates.db import errors
+from socrates.databases import DATABASE_ALIASES
+from socrates.management.mixins import require_reachable
 
 
 class Command(migrate.Command):
@@ -26,12 +25,5 @@ class Command(migrate.Command):
         return None
 
     def _migrate(self, *args, **options):
-        alias = options["database"]
-        try:
-            connections[alias].ensure_connection()
-        except DatabaseError as exc:
-            url = masked_url(connections[alias].settings_dict)
-            raise CommandError(
-                f"database '{alias}' ({url}): {errors.describe(exc).summary}"
-            ) from None
+        require_reachable(options["database"])
         return super().handle(*args, **options)

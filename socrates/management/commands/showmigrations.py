@@ -6,10 +6,10 @@ their migrations are recorded there, but none of their tables is.
 
 from django.core.management.base import CommandError
 from django.core.management.commands import showmigrations
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS
 
-from socrates.databases import APP_DATABASES, database_for_app, masked_url
-from socrates.db import errors
+from socrates.databases import APP_DATABASES, database_for_app
+from socrates.management.mixins import require_reachable
 
 
 class Command(showmigrations.Command):
@@ -33,13 +33,5 @@ class Command(showmigrations.Command):
         return None
 
     def _show(self, *args, **options):
-        # As migrate: a database that can't be reached is one line, not a traceback.
-        alias = options["database"]
-        try:
-            connections[alias].ensure_connection()
-        except DatabaseError as exc:
-            url = masked_url(connections[alias].settings_dict)
-            raise CommandError(
-                f"database '{alias}' ({url}): {errors.describe(exc).summary}"
-            ) from None
+        require_reachable(options["database"])
         return super().handle(*args, **options)
