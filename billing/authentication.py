@@ -50,7 +50,7 @@ class APIKeyAuthentication(BaseAuthentication):
                 "The account of this API key may not sign in.",
                 code=BillingErrorCode.API_KEY_INVALID,
             )
-        if not keys.scope_allows(api_key.scope, request.method, request.path):
+        if not keys.scope_allows(api_key.scope, request.method, request.path_info):
             raise exceptions.PermissionDenied(
                 f"This API key's scope ({', '.join(api_key.scope) or 'none'}) "
                 f"does not allow {request.method} here.",
@@ -60,6 +60,8 @@ class APIKeyAuthentication(BaseAuthentication):
             services.count_api_key_use(api_key=api_key, tier=tier_of_plans(api_key.active_plans))
         except services.RequestLimitReached as refusal:
             raise LimitReached(refusal) from None
+        except services.KeyWithdrawn as refusal:
+            raise exceptions.AuthenticationFailed(refusal.message, code=refusal.code) from None
         return user, api_key
 
     def authenticate_header(self, request):

@@ -119,9 +119,11 @@ class RequestLimitReached(DomainError):
         self.retry_after = retry_after
 
 
-# One statement, so one short implicit transaction: the two windows are
-# upserted, and the key's use is counted only when both are within their
-# limits. Row locks serialise concurrent uses of one key; nothing is lost.
+# One statement, so one short implicit transaction. The key's minute window
+# is upserted; the user's day window only for a request within the minute's
+# limit (a key hammering past its rate limit does not spend the day); the
+# key's use is counted only when both are within their limits and the key is
+# still active. Row locks serialise concurrent uses of one key; nothing is lost.
 COUNT_KEY_USE = """
 WITH minute AS (
     INSERT INTO api_request_windows AS w (subject_id, span, started_at, requests)
@@ -132,20 +134,28 @@ WITH minute AS (
     RETURNING requests
 ), day AS (
     INSERT INTO api_request_windows AS w (subject_id, span, started_at, requests)
-    VALUES (%(user_id)s, 'day', date_trunc('day', now(), 'UTC'), 1)
+    SELECT %(user_id)s, 'day', date_trunc('day', now(), 'UTC'), 1
+    WHERE %(per_minute)s::integer IS NULL OR (SELECT requests FROM minute) <= %(per_minute)s
     ON CONFLICT (subject_id, span) DO UPDATE SET
         requests = CASE WHEN w.started_at = EXCLUDED.started_at THEN w.requests + 1 ELSE 1 END,
         started_at = EXCLUDED.started_at
     RETURNING requests
 ), used AS (
     UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = now(), updated_at = now()
-    WHERE id = %(key_id)s
-      AND (%(per_minute)s::integer IS NULL OR (SELECT requests FROM minute) <= %(per_minute)s)
+    WHERE id = %(key_id)s AND status = 'active'
+      AND (SELECT requests FROM day) IS NOT NULL
       AND (%(per_day)s::integer IS NULL OR (SELECT requests FROM day) <= %(per_day)s)
     RETURNING usage_count
 )
-SELECT (SELECT requests FROM day), (SELECT usage_count FROM used)
+SELECT (SELECT requests FROM minute), (SELECT requests FROM day), (SELECT usage_count FROM used)
 """
+
+
+class KeyWithdrawn(DomainError):
+    """Revoked or deleted between its lookup and its count."""
+
+    status_code = 401
+    code = BillingErrorCode.API_KEY_REVOKED
 
 
 def count_api_key_use(*, api_key: APIKey, tier: Tier) -> int:
@@ -162,10 +172,17 @@ def count_api_key_use(*, api_key: APIKey, tier: Tier) -> int:
                 "per_day": per_day,
             },
         )
-        day, usage_count = cursor.fetchone()
+        minute, day, usage_count = cursor.fetchone()
     if usage_count is not None:
         return usage_count
     now = timezone.now()
+    if api_key.rate_limit is not None and minute > api_key.rate_limit:
+        next_minute = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        raise RequestLimitReached(
+            f"This key allows {api_key.rate_limit:,} requests per minute.",
+            code=BillingErrorCode.RATE_LIMITED,
+            retry_after=_seconds_until(next_minute, now),
+        )
     if per_day is not None and day > per_day:
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         raise RequestLimitReached(
@@ -175,12 +192,7 @@ def count_api_key_use(*, api_key: APIKey, tier: Tier) -> int:
             code=BillingErrorCode.DAILY_LIMIT_REACHED,
             retry_after=_seconds_until(tomorrow, now),
         )
-    next_minute = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    raise RequestLimitReached(
-        f"This key allows {api_key.rate_limit:,} requests per minute.",
-        code=BillingErrorCode.RATE_LIMITED,
-        retry_after=_seconds_until(next_minute, now),
-    )
+    raise KeyWithdrawn("This API key has been revoked.")
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:

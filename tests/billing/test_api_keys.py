@@ -321,3 +321,35 @@ def test_the_key_list_costs_the_same_queries_at_page_size_10_and_100(client_for)
     # The caller from auth; the count and the page from specs.
     small = list_queries(client, KEYS, page_size=10)
     assert small == list_queries(client, KEYS, page_size=100) == 3
+
+
+def test_a_key_hammering_past_its_rate_limit_does_not_spend_the_days_requests():
+    user = UserFactory()
+    client = with_key(issue(user, rate_limit=1).secret)
+
+    statuses = [client.get("/api/v1/projects/").status_code for _ in range(4)]
+
+    assert statuses == [200, 429, 429, 429]
+    assert RequestWindow.objects.get(subject_id=user.pk, span=RequestWindowSpan.DAY).requests == 1
+
+
+def test_a_key_revoked_between_its_lookup_and_its_count_is_refused():
+    issued = issue(UserFactory())
+    APIKey.objects.filter(pk=issued.api_key.pk).update(status=APIKeyStatus.REVOKED)
+
+    with pytest.raises(services.KeyWithdrawn):
+        services.count_api_key_use(api_key=issued.api_key, tier=Tier.FREE)
+
+    issued.api_key.refresh_from_db()
+    assert issued.api_key.usage_count == 0
+
+
+def test_the_scope_holds_under_a_url_prefix():
+    secret = issue(UserFactory(), scope=[keys.WRITE]).secret
+
+    minted = with_key(secret).post(
+        KEYS, {"name": "child", "scope": ["admin"]}, format="json", SCRIPT_NAME="/socrates"
+    )
+
+    assert minted.status_code == 403
+    assert minted.data["code"] == "api_key_scope"
