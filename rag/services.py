@@ -100,26 +100,27 @@ def create_document(*, title: str, content: str | None = None, **fields) -> Know
 def update_document(*, document: KnowledgeBaseDocument, **changes) -> KnowledgeBaseDocument:
     """A change of title or content is the document's next version, re-chunked."""
     _refuse_fixed(changes)
-    text = {name: changes.get(name, getattr(document, name)) for name in CHUNKED_FIELDS}
-    rechunk = any(text[name] != getattr(document, name) for name in CHUNKED_FIELDS)
-    chunks = _chunks_of(**text) if rechunk else []
     with atomic_for(KnowledgeBaseDocument):
         update_fields = [*changes, "updated_at"]
-        if rechunk:
-            # The lock serialises re-chunkings of one document: each replaces
-            # the previous one's chunks whole, and versions are not skipped.
-            version = (
+        if any(name in changes for name in CHUNKED_FIELDS):
+            # The lock serialises re-chunkings of one document: each reads the
+            # text as the one before left it, replaces its chunks whole, and
+            # no version is skipped.
+            locked = (
                 KnowledgeBaseDocument.objects.select_for_update()
                 .filter(pk=document.pk)
-                .values_list("version", flat=True)
+                .values(*CHUNKED_FIELDS, "version")
                 .first()
             )
-            if version is None:
+            if locked is None:
                 raise NotFound("No such document.")
-            document.version = version + 1
-            update_fields.append("version")
-            document.chunks.all().delete()
-            _store_chunks(chunks, document=document)
+            text = {name: changes.get(name, locked[name]) for name in CHUNKED_FIELDS}
+            if any(text[name] != locked[name] for name in CHUNKED_FIELDS):
+                chunks = _chunks_of(**text)
+                document.version = locked["version"] + 1
+                update_fields.append("version")
+                document.chunks.all().delete()
+                _store_chunks(chunks, document=document)
         for name, value in changes.items():
             setattr(document, name, value)
         document.save(update_fields=update_fields)
@@ -181,9 +182,16 @@ def reindex_project_knowledge(*, context: ActivityContext, project: Project) -> 
 
 # One statement for both counters. Rows are locked in id order first, so that
 # concurrent searches returning the same chunks queue instead of deadlocking.
+# Documents are locked before their chunks, as re-chunking a document does:
+# one lock order, so a search and an edit of the same document cannot deadlock.
+LOCK_HIT_DOCUMENTS_SQL = """
+SELECT d.id FROM knowledge_base_documents d
+WHERE d.id IN (SELECT document_id FROM document_chunks WHERE id = ANY(%(chunks)s::uuid[]))
+ORDER BY d.id FOR UPDATE OF d
+"""
 RECORD_HITS_SQL = """
 WITH locked AS (
-    SELECT id FROM document_chunks WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE
+    SELECT id FROM document_chunks WHERE id = ANY(%(chunks)s::uuid[]) ORDER BY id FOR UPDATE
 ), hits AS (
     UPDATE document_chunks c SET search_count = c.search_count + 1
     FROM locked WHERE c.id = locked.id
@@ -191,13 +199,9 @@ WITH locked AS (
 ), per_document AS (
     SELECT document_id, count(*) AS hits FROM hits
     WHERE document_id IS NOT NULL GROUP BY document_id
-), locked_documents AS (
-    SELECT d.id, p.hits FROM knowledge_base_documents d
-    JOIN per_document p ON p.document_id = d.id
-    ORDER BY d.id FOR UPDATE OF d
 )
-UPDATE knowledge_base_documents d SET usage_count = d.usage_count + l.hits
-FROM locked_documents l WHERE d.id = l.id
+UPDATE knowledge_base_documents d SET usage_count = d.usage_count + p.hits
+FROM per_document p WHERE d.id = p.document_id
 """
 
 
@@ -208,7 +212,8 @@ def record_search_hits(*, chunk_ids: list[UUID]) -> None:
         return
     database = router.db_for_write(DocumentChunk)
     with atomic_for(DocumentChunk), connections[database].cursor() as cursor:
-        cursor.execute(RECORD_HITS_SQL, [list(chunk_ids)])
+        cursor.execute(LOCK_HIT_DOCUMENTS_SQL, {"chunks": list(chunk_ids)})
+        cursor.execute(RECORD_HITS_SQL, {"chunks": list(chunk_ids)})
 
 
 def search_knowledge(
