@@ -61,6 +61,9 @@ def apply_user_deletion(user_ids: Sequence[UUID]) -> dict[str, int]:
     changed = {}
     database = router.db_for_write(steps[0].model)
     with atomic_for(steps[0].model), connections[database].cursor() as cursor:
+        # One batch at a time: a batch choosing heirs must see what an earlier
+        # one did (an heir deleted meanwhile is no heir), not its own snapshot.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended('user deletion', 0))")
         for field in steps:
             cursor.execute(statement(field), {"users": list(user_ids)})
             changed[field.label] = cursor.fetchone()[0] if cursor.description else cursor.rowcount

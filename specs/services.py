@@ -141,12 +141,19 @@ def restore_project(*, context: ActivityContext, project: Project) -> Project:
     return _set_status(context, project, ProjectStatus.ACTIVE, ActivityAction.PROJECT_RESTORED)
 
 
+def _lock(project: Project) -> None:
+    Project.objects.select_for_update().filter(pk=project.pk).exists()
+
+
 def _set_status(context, project: Project, status: str, action: str) -> Project:
     before = project.status
     project.status = status
     with atomic_for(Project):
         if before == ProjectStatus.ARCHIVED:
-            # An archived project does not count against the plan; back, it does.
+            # The row first, then the plan, as writing a specification locks
+            # them: one order, no deadlock. Archived projects do not count
+            # against the plan; back, it does.
+            _lock(project)
             require_room_for(holder_id=project.owner_id, limit=Limit.PROJECTS, model=Project)
         project.save(update_fields=["status", "updated_at"])
         _record(context, action, project, before={"status": before}, after={"status": status})
@@ -175,6 +182,7 @@ def transfer_project(*, context: ActivityContext, project: Project, new_owner_id
     old_owner_id = project.owner_id
     with atomic_for(Project):
         if project.status != ProjectStatus.ARCHIVED:
+            _lock(project)
             require_room_for(
                 holder_id=new_owner_id, limit=Limit.PROJECTS, model=Project, scope="they have"
             )
@@ -217,7 +225,7 @@ def write_specification(
     writes of one key each get their own version and exactly one stays current.
     """
     with atomic_for(Specification):
-        Project.objects.select_for_update().filter(pk=project.pk).exists()
+        _lock(project)
         current = Specification.objects.filter(project=project, key=key, is_current=True).first()
         if current is None:
             # A new key counts against the plan of the project's owner.

@@ -3,13 +3,15 @@ when the process stops between the two databases; the integrity checker
 finds and repairs what was left."""
 
 import json
+import threading
+import time
 import uuid
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connections, transaction
 from django.utils import timezone
 
 from accounts import services as accounts_services
@@ -24,7 +26,7 @@ from collaboration.models import (
     TeamMember,
     TeamRole,
 )
-from socrates.databases import AUTH
+from socrates.databases import AUTH, SPECS
 from socrates.management.mixins import pending_user_deletions_warning
 from socrates.user_deletion import apply_user_deletion
 from specs.models import Project, Session, UserBehaviorPattern
@@ -263,3 +265,51 @@ def test_an_expired_share_does_not_make_an_heir():
     apply_user_deletion([owner.pk])
 
     assert not Project.objects.filter(pk=project.pk).exists()
+
+
+def run_alone(work, outcomes: list) -> None:
+    try:
+        work()
+        outcomes.append("ok")
+    except Exception as error:
+        outcomes.append(repr(error))
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.django_db(databases=["specs"], transaction=True)
+def test_deletions_applied_at_once_never_hand_a_project_to_a_user_deleted_meanwhile():
+    owner, admin, viewer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    project = ProjectFactory.build(owner_id=owner, user_id=owner, creator_id=owner)
+    project.save()
+    ShareFactory(
+        project=project, shared_by_id=owner, shared_with_user_id=admin, permission_level="admin"
+    )
+    ShareFactory(
+        project=project, shared_by_id=owner, shared_with_user_id=viewer, permission_level="view"
+    )
+    admin_applied = threading.Event()
+    outcomes = []
+
+    def delete_admin():
+        with transaction.atomic(using=SPECS):
+            apply_user_deletion([admin])
+            admin_applied.set()
+            time.sleep(0.5)
+
+    def delete_owner():
+        admin_applied.wait()
+        apply_user_deletion([owner])
+
+    threads = [
+        threading.Thread(target=run_alone, args=(work, outcomes))
+        for work in (delete_admin, delete_owner)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes == ["ok", "ok"]
+    project.refresh_from_db()
+    assert project.owner_id == viewer
