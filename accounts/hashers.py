@@ -11,8 +11,9 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 
 # How passlib stored them: no Django "algorithm$" prefix.
 LEGACY_BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
-# "$2b$12$" and the 22 characters of bcrypt's salt.
+# "$2b$12$" and the 22 characters of bcrypt's salt; then 31 of its digest.
 BCRYPT_SETTING_LENGTH = 29
+BCRYPT_HASH_LENGTH = 60
 
 
 class Argon2WrappedBCryptPasswordHasher(Argon2PasswordHasher):
@@ -24,6 +25,9 @@ class Argon2WrappedBCryptPasswordHasher(Argon2PasswordHasher):
     algorithm = "argon2_bcrypt"
 
     def wrap(self, bcrypt_hash: str) -> str:
+        """Raises ValueError for anything but a well-formed bcrypt hash."""
+        if len(bcrypt_hash) != BCRYPT_HASH_LENGTH:
+            raise ValueError("not a bcrypt hash")
         setting = bcrypt_hash[:BCRYPT_SETTING_LENGTH]
         _, variant, cost, salt = setting.split("$")
         wrapped = super().encode(bcrypt_hash, self.salt())

@@ -532,6 +532,17 @@ def test_a_legacy_bcrypt_hash_is_wrapped_at_rest_and_the_old_password_still_sign
     assert login(api, user.email, "legacy-Passw0rd").status_code == 200
 
 
+def test_a_malformed_legacy_hash_is_left_as_it_was_and_matches_nothing(api):
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(password="$2b$12$tooshort")
+
+    wrap_legacy_hashes()
+
+    user.refresh_from_db()
+    assert user.password == "$2b$12$tooshort"
+    assert login(api, user.email, "anything-Passw0rd").status_code == 401
+
+
 def test_the_wrapped_hash_reads_72_bytes_as_bcrypt_did():
     long_password = "a" * 72 + "ignored by bcrypt"
     legacy_hash = bcrypt.hashpw(long_password.encode()[:72], bcrypt.gensalt(rounds=4)).decode()
