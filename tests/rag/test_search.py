@@ -1,12 +1,16 @@
 """Full-text search over the chunks a caller may read."""
 
+import threading
+import time
+
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 
 from accounts.models import User
 from collaboration.services import ActivityContext
 from rag import selectors, services
-from rag.models import DocumentChunk
+from rag.models import DocumentChunk, KnowledgeBaseDocument
+from socrates.databases import SPECS
 from specs import services as specs_services
 from tests.accounts.factories import UserFactory
 from tests.rag.factories import DocumentFactory
@@ -179,3 +183,41 @@ def test_the_search_is_served_by_the_full_text_index():
     plan = selectors.search_chunks(user_id=UserFactory().pk, query="zeppelin", limit=10).explain()
 
     assert "Bitmap Index Scan on ix_chunks_content_fts" in plan, plan
+
+
+@pytest.mark.django_db(databases=["specs"], transaction=True)
+def test_counting_hits_while_the_document_is_rechunked_does_not_deadlock():
+    document = DocumentFactory(content="alpha beta\n\n# Two\n\nalpha gamma")
+    chunk_ids = list(document.chunks.values_list("pk", flat=True))
+    rechunking = threading.Event()
+    outcomes = []
+
+    def rechunk():
+        # What update_document does: the document's row, then its chunks.
+        with transaction.atomic(using=SPECS):
+            KnowledgeBaseDocument.objects.select_for_update().filter(pk=document.pk).exists()
+            rechunking.set()
+            time.sleep(0.5)
+            DocumentChunk.objects.filter(document=document).delete()
+
+    def count_hits():
+        rechunking.wait()
+        time.sleep(0.1)
+        services.record_search_hits(chunk_ids=chunk_ids)
+
+    def run(work):
+        try:
+            work()
+            outcomes.append("ok")
+        except Exception as error:
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in (rechunk, count_hits)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes == ["ok", "ok"]
