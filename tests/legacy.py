@@ -32,6 +32,7 @@ from tests.schema_reference import (
     closed_set_values,
     load_schema,
 )
+from tests.test_schema import COLUMNS_SQL
 
 # The password of every filled-in legacy user, so that a later test can sign in.
 LEGACY_PASSWORD = "legacy-Passw0rd"
@@ -273,18 +274,7 @@ def _column_list(key: str, relation: str) -> str:
 
 
 def catalog_columns(server: Server, database: str) -> dict[tuple[str, str], CatalogColumn]:
-    rows = server.execute(
-        """
-        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-               NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
-        FROM pg_attribute a
-        JOIN pg_class c ON c.oid = a.attrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-        WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
-        """,
-        database=database,
-    )
+    rows = server.execute(COLUMNS_SQL, database=database)
     return {(table, name): CatalogColumn(*rest) for table, name, *rest in rows}
 
 

@@ -244,20 +244,21 @@ class CatalogColumn:
     default: str | None
 
 
+# Table, column, type, nullable and default of every column.
+COLUMNS_SQL = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+       NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+  AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+
 def catalog_columns(alias: str) -> dict[str, dict[str, CatalogColumn]]:
-    rows = fetch(
-        alias,
-        """
-        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-               NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
-        FROM pg_attribute a
-        JOIN pg_class c ON c.oid = a.attrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
-          AND a.attnum > 0 AND NOT a.attisdropped
-        """,
-    )
+    rows = fetch(alias, COLUMNS_SQL)
     columns: dict[str, dict[str, CatalogColumn]] = {}
     for table, column, type_, nullable, default in rows:
         columns.setdefault(table, {})[column] = CatalogColumn(type_, nullable, default)
