@@ -28,7 +28,7 @@ from collaboration.selectors import TeamLevel
 from socrates.api.pagination import NewestFirstCursorPagination
 from socrates.api.schema import ErrorSerializer
 from socrates.api.serializers import validated
-from socrates.api.viewsets import AccessCheckedViewSet
+from socrates.api.viewsets import AccessCheckedViewSet, ServiceWrites
 from specs.api.views import ProjectAccessMixin
 from specs.selectors import AccessLevel
 
@@ -88,6 +88,7 @@ class TeamAccessMixin:
 
 class TeamViewSet(
     TeamAccessMixin,
+    ServiceWrites,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -113,15 +114,12 @@ class TeamViewSet(
     def get_queryset(self):
         return selectors.teams_of(self.request.user.pk)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_team(
-            context=self.activity_context(), **serializer.validated_data
-        )
+    create_service = staticmethod(services.create_team)
+    update_service = staticmethod(services.update_team)
+    instance_keyword = "team"
 
-    def perform_update(self, serializer):
-        serializer.instance = services.update_team(
-            team=serializer.instance, **serializer.validated_data
-        )
+    def write_context(self) -> dict:
+        return {"context": self.activity_context()}
 
 
 class TeamMemberViewSet(
@@ -162,6 +160,7 @@ class TeamMemberViewSet(
 
 
 class NotificationPreferenceViewSet(
+    ServiceWrites,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -186,18 +185,13 @@ class NotificationPreferenceViewSet(
     def get_queryset(self):
         return NotificationPreference.objects.filter(user_id=self.request.user.pk)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_notification_preference(
-            user_id=self.request.user.pk, **serializer.validated_data
-        )
+    create_service = staticmethod(services.create_notification_preference)
+    update_service = staticmethod(services.update_notification_preference)
+    destroy_service = staticmethod(services.delete_notification_preference)
+    instance_keyword = "preference"
 
-    def perform_update(self, serializer):
-        serializer.instance = services.update_notification_preference(
-            preference=serializer.instance, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_notification_preference(preference=instance)
+    def write_context(self) -> dict:
+        return {"user_id": self.request.user.pk}
 
 
 class ProjectInvitationViewSet(

@@ -17,7 +17,7 @@ from rag.api.serializers import (
 from rag.models import DocumentChunk, KnowledgeBaseDocument
 from rag.selectors import KnowledgeLevel
 from socrates.api.schema import ErrorSerializer
-from socrates.api.viewsets import AccessCheckedViewSet
+from socrates.api.viewsets import AccessCheckedViewSet, ServiceWrites
 from specs.api.views import ProjectAccessMixin
 from specs.selectors import AccessLevel
 
@@ -29,6 +29,7 @@ class KnowledgeAccessMixin:
 
 class DocumentViewSet(
     KnowledgeAccessMixin,
+    ServiceWrites,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -60,16 +61,10 @@ class DocumentViewSet(
     def get_queryset(self):
         return selectors.visible_documents(self.request.user)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_document(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_document(
-            document=serializer.instance, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_document(document=instance)
+    create_service = staticmethod(services.create_document)
+    update_service = staticmethod(services.update_document)
+    destroy_service = staticmethod(services.delete_document)
+    instance_keyword = "document"
 
 
 class DocumentChunkViewSet(mixins.ListModelMixin, AccessCheckedViewSet):

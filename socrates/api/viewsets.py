@@ -1,9 +1,10 @@
 """What every access-checked viewset shares, written once: app viewsets only
 declare the level each action needs and how to find the caller's level."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import IntEnum
 
+from django.db.models import Model
 from rest_framework import viewsets
 
 from socrates.error_codes import ErrorCode
@@ -48,3 +49,38 @@ class AccessCheckedViewSet(viewsets.GenericViewSet):
                 f"This needs {needed.name.lower()} access; you have {level.name.lower()}.",
                 code=ErrorCode.ACCESS_LEVEL_TOO_LOW,
             )
+
+
+class ServiceWrites:
+    """Each write of a viewset is one call to its app's services, declared:
+
+        create_service = staticmethod(services.create_question)
+        update_service = staticmethod(services.update_question)
+        destroy_service = staticmethod(services.delete_question)
+        instance_keyword = "question"   # how the services name the row
+
+    ``write_context()`` is what a create is given beside the request's data
+    (the project it belongs to, who acts). A write whose service needs more
+    overrides its ``perform_*`` as DRF allows.
+    """
+
+    create_service: Callable[..., Model] | None = None
+    update_service: Callable[..., Model] | None = None
+    destroy_service: Callable[..., None] | None = None
+    instance_keyword = ""
+
+    def write_context(self) -> dict:
+        return {}
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_service(
+            **self.write_context(), **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = self.update_service(
+            **{self.instance_keyword: serializer.instance}, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        self.destroy_service(**{self.instance_keyword: instance})

@@ -12,7 +12,7 @@ from accounts.models import AdminPermission
 from collaboration.services import ActivityContext
 from socrates.api.pagination import ChronologicalCursorPagination
 from socrates.api.serializers import validated
-from socrates.api.viewsets import AccessCheckedViewSet
+from socrates.api.viewsets import AccessCheckedViewSet, ServiceWrites
 from specs import selectors, services
 from specs.api.filters import AnalyticsMetricFilter, ProjectFilter, SpecificationFilter
 from specs.api.renderers import MarkdownRenderer
@@ -295,6 +295,7 @@ class MessageViewSet(
 
 class ProjectItemViewSet(
     ProjectAccessMixin,
+    ServiceWrites,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -317,6 +318,9 @@ class ProjectItemViewSet(
     def get_queryset(self):
         return self.queryset.model.objects.filter(project_id=self.kwargs["project_id"])
 
+    def write_context(self) -> dict:
+        return {"project": self.get_project()}
+
 
 class QuestionViewSet(ProjectItemViewSet):
     """A project's questions; ``answer/`` records an answer."""
@@ -327,15 +331,9 @@ class QuestionViewSet(ProjectItemViewSet):
     search_fields = ["text"]
     required_levels = {**ProjectItemViewSet.required_levels, "answer": AccessLevel.EDIT}
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_question(
-            project=self.get_project(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_question(
-            question=serializer.instance, **serializer.validated_data
-        )
+    create_service = staticmethod(services.create_question)
+    update_service = staticmethod(services.update_question)
+    instance_keyword = "question"
 
     @extend_schema(request=AnswerSerializer, responses=QuestionSerializer)
     @action(detail=True, methods=["post"])
@@ -355,15 +353,9 @@ class ConflictViewSet(ProjectItemViewSet):
     search_fields = ["title"]
     required_levels = {**ProjectItemViewSet.required_levels, "resolve": AccessLevel.EDIT}
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_conflict(
-            project=self.get_project(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_conflict(
-            conflict=serializer.instance, **serializer.validated_data
-        )
+    create_service = staticmethod(services.create_conflict)
+    update_service = staticmethod(services.update_conflict)
+    instance_keyword = "conflict"
 
     @extend_schema(request=ResolutionSerializer, responses=ConflictSerializer)
     @action(detail=True, methods=["post"])
@@ -375,7 +367,7 @@ class ConflictViewSet(ProjectItemViewSet):
         return Response(self.get_serializer(conflict).data)
 
 
-class GeneratedProjectViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
+class GeneratedProjectViewSet(ProjectItemViewSet, mixins.DestroyModelMixin):
     """Code generated from a project's specification; its files are listed apart."""
 
     queryset = GeneratedProject.objects.none()
@@ -385,21 +377,13 @@ class GeneratedProjectViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     required_levels = {**ProjectItemViewSet.required_levels, "destroy": AccessLevel.EDIT}
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_generated_project(
-            project=self.get_project(), **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_generated_project(
-            generated=serializer.instance, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_generated_project(generated=instance)
+    create_service = staticmethod(services.create_generated_project)
+    update_service = staticmethod(services.update_generated_project)
+    destroy_service = staticmethod(services.delete_generated_project)
+    instance_keyword = "generated"
 
 
-class GeneratedFileViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
+class GeneratedFileViewSet(ProjectItemViewSet, mixins.DestroyModelMixin):
     """The files of one generated project."""
 
     queryset = GeneratedFile.objects.none()
@@ -421,21 +405,16 @@ class GeneratedFileViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
     def get_queryset(self):
         return GeneratedFile.objects.filter(generated_project=self.get_generated_project())
 
-    def perform_create(self, serializer):
-        serializer.instance = services.add_generated_file(
-            generated=self.get_generated_project(), **serializer.validated_data
-        )
+    create_service = staticmethod(services.add_generated_file)
+    update_service = staticmethod(services.update_generated_file)
+    destroy_service = staticmethod(services.delete_generated_file)
+    instance_keyword = "generated_file"
 
-    def perform_update(self, serializer):
-        serializer.instance = services.update_generated_file(
-            generated_file=serializer.instance, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_generated_file(generated_file=instance)
+    def write_context(self) -> dict:
+        return {"generated": self.get_generated_project()}
 
 
-class QualityMetricViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
+class QualityMetricViewSet(ProjectItemViewSet, mixins.DestroyModelMixin):
     """Measurements of a project's quality, as recorded."""
 
     queryset = QualityMetric.objects.none()
@@ -449,13 +428,9 @@ class QualityMetricViewSet(mixins.DestroyModelMixin, ProjectItemViewSet):
         "destroy": AccessLevel.EDIT,
     }
 
-    def perform_create(self, serializer):
-        serializer.instance = services.record_quality_metric(
-            project=self.get_project(), **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_quality_metric(metric=instance)
+    create_service = staticmethod(services.record_quality_metric)
+    destroy_service = staticmethod(services.delete_quality_metric)
+    instance_keyword = "metric"
 
 
 # Analytics --------------------------------------------------------------------------
@@ -475,6 +450,7 @@ class AnalyticsMetricViewSet(AdminViewMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class QuestionEffectivenessViewSet(
+    ServiceWrites,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -502,16 +478,10 @@ class QuestionEffectivenessViewSet(
     def access_level(self):
         return selectors.analytics_level(self.request.user)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.record_question_effectiveness(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_question_effectiveness(
-            effectiveness=serializer.instance, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_question_effectiveness(effectiveness=instance)
+    create_service = staticmethod(services.record_question_effectiveness)
+    update_service = staticmethod(services.update_question_effectiveness)
+    destroy_service = staticmethod(services.delete_question_effectiveness)
+    instance_keyword = "effectiveness"
 
 
 class BehaviorPatternViewSet(
