@@ -18,6 +18,7 @@ from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
+from socrates.adoption import AdoptFix, DatabaseKind, NotAdoptable, Recognition, adopt, recognise
 from socrates.databases import APP_DATABASES, masked_url
 from socrates.db import errors
 
@@ -32,7 +33,9 @@ class ExitCode(IntEnum):
     UNUSABLE_DATABASE = 2
     MIGRATION_FAILED = 3
     LOCK_TIMEOUT = 4
-    LEGACY_DATABASE = 5
+    # A database the runner will not change: a legacy one that can't be
+    # adopted as it is, or one whose state it doesn't recognise.
+    REFUSED = 5
 
 
 class State:
@@ -40,7 +43,9 @@ class State:
     MIGRATED = "migrated"
     PENDING = "pending"
     MISSING = "missing"
-    LEGACY = "legacy"
+    ADOPTABLE = "legacy_adoptable"
+    ADOPTED = "adopted"
+    REFUSED = "refused"
     ERROR = "error"
 
 
@@ -59,23 +64,35 @@ class DatabaseReport:
     created: bool = False
     waited_for_lock: bool = False
     error: str | None = None
+    # Why a database is refused, one line each (rows that break a rule...).
+    details: list[str] = field(default_factory=list)
+    adoption: dict | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 class RunnerError(Exception):
-    def __init__(self, exit_code: ExitCode, message: str, state: str = State.ERROR):
+    def __init__(self, exit_code: ExitCode, message: str, state: str = State.ERROR, details=()):
         super().__init__(message)
         self.exit_code = exit_code
         self.state = state
+        self.details = list(details)
 
 
 class DatabaseRun:
-    def __init__(self, alias: str, *, lock_timeout: int, on_wait=None):
+    def __init__(
+        self,
+        alias: str,
+        *,
+        lock_timeout: int,
+        on_wait=None,
+        adopt_fixes: frozenset[AdoptFix] = frozenset(),
+    ):
         self.alias = alias
         self.connection = connections[alias]
         self.lock_timeout = lock_timeout
+        self.adopt_fixes = adopt_fixes
         self.on_wait = on_wait or (lambda report: None)
         self.report = DatabaseReport(
             alias=alias,
@@ -95,15 +112,15 @@ class DatabaseRun:
         try:
             if not self._connect(create_missing=migrate):
                 return self.report
-            self._refuse_legacy_database()
             if migrate:
                 self._migrate_under_lock()
             else:
-                self._record_plan()
+                self._report_status()
         except RunnerError as failure:
             self.report.state = failure.state
             self.report.exit_code = failure.exit_code
             self.report.error = str(failure)
+            self.report.details = failure.details
         finally:
             self.connection.close()
         return self.report
@@ -160,38 +177,67 @@ class DatabaseRun:
         finally:
             maintenance.close()
 
-    def _refuse_legacy_database(self) -> None:
-        tables = set(self.connection.introspection.table_names())
-        if "alembic_version" in tables and "django_migrations" not in tables:
-            with self.connection.cursor() as cursor:
-                cursor.execute("SELECT string_agg(version_num, ', ') FROM alembic_version")
-                (version,) = cursor.fetchone()
+    def _recognise(self) -> Recognition:
+        recognition = recognise(self.alias)
+        if recognition.kind is DatabaseKind.REFUSED:
             raise RunnerError(
-                ExitCode.LEGACY_DATABASE,
-                f"legacy Alembic database (alembic_version {version}); adopting it is not "
-                "supported yet, nothing was changed",
-                state=State.LEGACY,
+                ExitCode.REFUSED, f"{recognition.reason}; nothing was changed", State.REFUSED
             )
+        return recognition
+
+    def _report_status(self) -> None:
+        if self._recognise().kind is not DatabaseKind.LEGACY:
+            self._record_plan()
+            return
+        self._adopt(apply=False)
+        self.report.state = State.ADOPTABLE
+        self.report.exit_code = ExitCode.PENDING
+        self.report.pending = self._plan()
+
+    def _adopt(self, *, apply: bool) -> None:
+        try:
+            adoption = adopt(self.alias, fixes=self.adopt_fixes, apply=apply)
+        except NotAdoptable as refusal:
+            raise RunnerError(
+                ExitCode.REFUSED,
+                f"legacy, not adoptable: {refusal}; nothing was changed",
+                State.REFUSED,
+                refusal.details,
+            ) from None
+        except (DatabaseError, RuntimeError) as exc:
+            raise RunnerError(
+                ExitCode.MIGRATION_FAILED,
+                f"adoption failed, nothing was changed: {_summary(exc)}",
+            ) from None
+        self.report.adoption = adoption.as_dict()
 
     def _migrate_under_lock(self) -> None:
         self._acquire_lock()
         try:
+            # Under the lock: a concurrent run may have adopted it meanwhile.
+            adopting = self._recognise().kind is DatabaseKind.LEGACY
+            if adopting:
+                self._adopt(apply=True)
             plan = self._plan()
             output = io.StringIO()
             try:
                 call_command(
                     "migrate", database=self.alias, interactive=False, verbosity=1, stdout=output
                 )
-            except DatabaseError as exc:
-                problem = errors.describe(exc)
+            except (DatabaseError, RuntimeError) as exc:
                 code = (
                     ExitCode.UNUSABLE_DATABASE
-                    if problem.kind == errors.PERMISSION_DENIED
+                    if isinstance(exc, DatabaseError)
+                    and errors.describe(exc).kind == errors.PERMISSION_DENIED
                     else ExitCode.MIGRATION_FAILED
                 )
-                raise RunnerError(code, f"migration failed: {problem.summary}") from None
+                raise RunnerError(code, f"migration failed: {_summary(exc)}") from None
             self.report.applied_now = plan
-            self.report.state = State.MIGRATED if plan else State.UP_TO_DATE
+            if adopting:
+                self.report.applied_now = self.report.adoption["migrations_applied"] + plan
+                self.report.state = State.ADOPTED
+            else:
+                self.report.state = State.MIGRATED if plan else State.UP_TO_DATE
             self._record_plan()
         finally:
             self._release_lock()
@@ -243,7 +289,7 @@ class DatabaseRun:
         if self.report.pending:
             self.report.state = State.PENDING
             self.report.exit_code = ExitCode.PENDING
-        elif self.report.state not in (State.MIGRATED, State.UP_TO_DATE):
+        elif self.report.state not in (State.MIGRATED, State.UP_TO_DATE, State.ADOPTED):
             self.report.state = State.UP_TO_DATE
 
     def _all_migrations(self) -> list[str]:
@@ -254,6 +300,13 @@ class DatabaseRun:
                 if f"{label}.{name}" not in plan:
                     plan.append(f"{label}.{name}")
         return plan
+
+
+def _summary(error: Exception) -> str:
+    """One line for a failed statement or a migration's own refusal."""
+    if isinstance(error, DatabaseError):
+        return errors.describe(error).summary
+    return str(error).splitlines()[0]
 
 
 def _cannot_create(error: Exception) -> RunnerError:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import bcrypt
-from psycopg2.extras import Json
+from psycopg2.extras import Json, execute_values
 
 from tests.postgres import ScratchPair, Server
 from tests.schema_reference import (
@@ -175,7 +175,7 @@ def _is_user_id(table: Table, column: Column, schema: Schema) -> bool:
     )
 
 
-def _rows(table: Table, schema: Schema, ids: dict[str, list[str]]):
+def _rows(table: Table, schema: Schema, ids: dict[str, list[str]], count: int):
     """Rows for one table; columns with a server default are left to it, except id."""
     foreign_keys = {fk.column: fk.ref_table for fk in table.foreign_keys}
     # Columns whose meaning a generic "<column>-<row>" would break.
@@ -188,7 +188,7 @@ def _rows(table: Table, schema: Schema, ids: dict[str, list[str]]):
         "quiet_hours_start": lambda row: "22:00",
         "quiet_hours_end": lambda row: "07:00",
     }
-    for row in range(ROWS_PER_TABLE):
+    for row in range(count):
         values = {"id": ids[table.name][row]}
         for column in table.columns.values():
             if column.name in values or column.default is not None:
@@ -207,26 +207,30 @@ def _rows(table: Table, schema: Schema, ids: dict[str, list[str]]):
         yield values
 
 
-def fill_legacy_pair(server: Server, pair: ScratchPair) -> dict[str, int]:
-    """Insert ``ROWS_PER_TABLE`` rows into every table; return each table's row count.
+def fill_legacy_pair(
+    server: Server, pair: ScratchPair, rows_per_table: int = ROWS_PER_TABLE
+) -> dict[str, int]:
+    """Insert ``rows_per_table`` rows into every table; return each table's row count.
 
     Row n of a table points at row n of each table it references, and every
     user id (cross-database ones included) at the n-th user, so that the specs
     rows name users that exist in auth.
     """
     schema = load_schema()
-    ids = {name: [str(uuid.uuid4()) for _ in range(ROWS_PER_TABLE)] for name in schema.tables}
+    ids = {name: [str(uuid.uuid4()) for _ in range(rows_per_table)] for name in schema.tables}
     for alias, database in pair_databases(pair):
         connection = server.connect(database)
         try:
             with connection.cursor() as cursor:
                 for table in dependency_order(schema.databases[alias]):
-                    for values in _rows(table, schema, ids):
-                        cursor.execute(
-                            f"INSERT INTO {_quoted(table.name)} ({_column_names(tuple(values))}) "
-                            f"VALUES ({', '.join(['%s'] * len(values))})",
-                            list(values.values()),
-                        )
+                    rows = list(_rows(table, schema, ids, rows_per_table))
+                    execute_values(
+                        cursor,
+                        f"INSERT INTO {_quoted(table.name)} ({_column_names(tuple(rows[0]))}) "
+                        "VALUES %s",
+                        [list(values.values()) for values in rows],
+                        page_size=1000,
+                    )
         finally:
             connection.close()
     return row_counts(server, pair)
@@ -315,3 +319,46 @@ def catalog_constraints(server: Server, database: str) -> dict[str, CatalogConst
         name: CatalogConstraint(kind, table, tuple(columns), ref, tuple(ref_columns), on_delete)
         for name, kind, table, columns, ref, ref_columns, on_delete in rows
     }
+
+
+# What adopting must keep and reach ------------------------------------------------------
+
+SNAPSHOT_QUERIES = {
+    "tables": """SELECT schemaname, tablename FROM pg_tables
+                 WHERE schemaname NOT IN ('pg_catalog', 'information_schema')""",
+    "columns": COLUMNS_SQL,
+    "constraints": """SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid)
+                      FROM pg_constraint
+                      WHERE connamespace = 'public'::regnamespace AND contype <> 'n'""",
+    "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    "triggers": """SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid)
+                   FROM pg_trigger WHERE NOT tgisinternal""",
+    "functions": """SELECT proname, pg_get_functiondef(oid) FROM pg_proc
+                    WHERE pronamespace = 'public'::regnamespace""",
+    "migrations": "SELECT app, name FROM django_migrations",
+}
+
+
+def schema_snapshot(server: Server, database: str) -> dict[str, set[tuple]]:
+    """Everything a migration builds, as comparable sets: objects with their
+    names and PostgreSQL's own rendering of their definitions."""
+    snapshot = {}
+    for part, sql in SNAPSHOT_QUERIES.items():
+        if part == "migrations" and "django_migrations" not in server.tables(database):
+            snapshot[part] = set()
+            continue
+        snapshot[part] = {tuple(row) for row in server.execute(sql, database=database)}
+    return snapshot
+
+
+def copy_row(server: Server, database: str, table: str, row_id: str, **changes) -> str:
+    """Insert a copy of a row with a new id and ``changes``; return the new id."""
+    new_id = str(uuid.uuid4())
+    server.execute(
+        f"""INSERT INTO {_quoted(table)}
+            SELECT (jsonb_populate_record(NULL::{_quoted(table)}, to_jsonb(r) || %s)).*
+            FROM {_quoted(table)} r WHERE id = %s""",
+        [Json({**changes, "id": new_id}), row_id],
+        database=database,
+    )
+    return new_id

@@ -1,6 +1,6 @@
 """The legacy database pair of tests/legacy.py, held to docs/SCHEMA.md.
 
-A later feature adopts legacy databases in place; its tests start from this
+Adoption in place (tests/socrates/test_adoption.py) starts from this
 pair, so the pair must be what the legacy Alembic scripts left behind: every
 table, column, index, key and Alembic revision as SCHEMA.md describes them,
 and no CHECK constraint.
@@ -9,7 +9,6 @@ and no CHECK constraint.
 import bcrypt
 import pytest
 
-from socrates.migration_runner import ExitCode
 from tests.legacy import (
     LEGACY_PASSWORD,
     ROWS_PER_TABLE,
@@ -22,9 +21,8 @@ from tests.legacy import (
     catalog_indexes,
     fill_legacy_pair,
     pair_databases,
-    row_counts,
 )
-from tests.postgres import Server, run_manage, scratch_pair
+from tests.postgres import Server, scratch_pair
 from tests.schema_reference import Schema, load_schema
 from tests.test_schema import ON_DELETE, expected_format_type, normalise_default
 
@@ -150,17 +148,3 @@ def test_filled_rows_stay_valid_for_the_django_schema(server, legacy_pair, schem
         )
         assert rows, f"{table}.{column}"
         assert {value for (value,) in rows} <= user_ids, f"{table}.{column}"
-
-
-def test_check_status_reports_the_legacy_pair_and_changes_nothing(server, legacy_pair):
-    counts = fill_legacy_pair(server, legacy_pair)
-    tables = {database: server.tables(database) for _, database in pair_databases(legacy_pair)}
-
-    result = run_manage("run_migrations_safe", "--check-status", env=legacy_pair.env())
-
-    assert result.exit_code == ExitCode.LEGACY_DATABASE, result.output
-    # Both databases are reported, each with its own head.
-    assert "legacy Alembic database (alembic_version 010)" in result.stderr
-    assert "legacy Alembic database (alembic_version 017)" in result.stderr
-    assert {database: server.tables(database) for database in tables} == tables
-    assert row_counts(server, legacy_pair) == counts

@@ -50,6 +50,10 @@ def describe(error: Exception) -> DatabaseProblem:
     cause = error.__cause__ or error
     if getattr(cause, "pgcode", None) == psycopg2.errorcodes.INSUFFICIENT_PRIVILEGE:
         return DatabaseProblem(PERMISSION_DENIED, f"permission denied: {_first_line(cause)}")
+    if getattr(cause, "pgcode", None):
+        # The server ran a statement and refused it: its own words say why.
+        # (Connection failures carry no SQLSTATE: those are read below.)
+        return DatabaseProblem(OTHER, _first_line(cause))
     text = str(cause).lower()
     for marker, kind, summary in _MESSAGE_MARKERS:
         if marker in text:

@@ -225,7 +225,7 @@ def test_both_aliases_on_one_database_is_refused(pair):
     assert not pair.server.database_exists(pair.auth)
 
 
-def test_legacy_alembic_database_is_left_untouched(pair):
+def test_alembic_version_without_the_legacy_tables_is_left_untouched(pair):
     pair.server.execute(f'CREATE DATABASE "{pair.auth}"')
     pair.server.execute(
         "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
@@ -235,8 +235,9 @@ def test_legacy_alembic_database_is_left_untouched(pair):
 
     result = runner(pair, "--auth-only")
 
-    assert result.exit_code == ExitCode.LEGACY_DATABASE
-    assert "legacy Alembic database (alembic_version 010)" in result.stderr
+    assert result.exit_code == ExitCode.REFUSED
+    assert "legacy, not adoptable: its tables are not the legacy shape" in result.stderr
+    assert "table users is missing" in result.stderr
     assert pair.server.tables(pair.auth) == {"alembic_version"}
 
 

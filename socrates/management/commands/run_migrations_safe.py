@@ -3,6 +3,7 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand
 
+from socrates.adoption import AdoptFix
 from socrates.databases import APP_DATABASES
 from socrates.management.mixins import pending_user_deletions_warning
 from socrates.migration_runner import (
@@ -19,7 +20,9 @@ SYMBOLS = {
     State.MIGRATED: "✅",
     State.PENDING: "⏳",
     State.MISSING: "⏳",
-    State.LEGACY: "⛔",
+    State.ADOPTABLE: "⏳",
+    State.ADOPTED: "✅",
+    State.REFUSED: "⛔",
     State.ERROR: "❌",
 }
 
@@ -27,7 +30,8 @@ SYMBOLS = {
 class Command(BaseCommand):
     help = (
         "Migrate the auth database, then the specs database, safely: creates a missing "
-        "database, waits for a concurrent run, explains failures in one line. "
+        "database, adopts one built by the legacy Alembic scripts in place, waits for a "
+        "concurrent run, explains failures in one line. "
         f"Exit codes: {', '.join(f'{code.value} {code.name.lower()}' for code in ExitCode)}."
     )
     # The runner checks connections itself and reports them in one line.
@@ -42,6 +46,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Report applied and pending migrations; change nothing. "
             "Exits 1 when something is pending, 2 when a database can't be used.",
+        )
+        parser.add_argument(
+            "--adopt-fix",
+            action="append",
+            default=[],
+            choices=[fix.value for fix in AdoptFix],
+            help="When adopting a legacy database, repair rows that would break a new rule, "
+            "where a repair keeps every row (repeatable). Without it such rows stop the "
+            "adoption, and the report says which repair applies.",
         )
         parser.add_argument("--json", action="store_true", help="Machine-readable output.")
         parser.add_argument(
@@ -65,6 +78,7 @@ class Command(BaseCommand):
                 alias,
                 lock_timeout=options["lock_timeout"],
                 on_wait=None if options["json"] else self._say_waiting,
+                adopt_fixes=frozenset(AdoptFix(fix) for fix in options["adopt_fix"]),
             )
             report = run.check_status() if options["check_status"] else run.migrate()
             reports.append(report)
@@ -93,12 +107,18 @@ class Command(BaseCommand):
 
     def _say(self, report: DatabaseReport) -> None:
         symbol = SYMBOLS[report.state]
-        if report.state in (State.ERROR, State.LEGACY):
+        if report.state in (State.ERROR, State.REFUSED):
             line = f"{symbol} {report.name} ({report.alias}, {report.url}): {report.error}"
-            self.stderr.write(line)
+            self.stderr.write("\n   ".join([line, *report.details]))
             return
         if report.state == State.MISSING:
             detail = f"{report.error}; {len(report.pending)} migrations pending"
+        elif report.state == State.ADOPTABLE:
+            detail = (
+                f"legacy, adoptable — Alembic revision {report.adoption['alembic_version']}; "
+                f"a run adopts it in place, keeping every row, and applies "
+                f"{self._count_summary(report, report.pending)}"
+            )
         elif report.state == State.PENDING:
             detail = (
                 f"{self._count_summary(report, report.pending)} pending — "
@@ -110,13 +130,26 @@ class Command(BaseCommand):
                 steps.append("created the database")
             if report.waited_for_lock:
                 steps.append("waited for a concurrent run")
+            if report.state == State.ADOPTED:
+                steps.append(self._adoption_summary(report.adoption))
             steps.append(
                 f"applied {self._count_summary(report, report.applied_now)}"
-                if report.state == State.MIGRATED
+                if report.state in (State.MIGRATED, State.ADOPTED)
                 else "up to date"
             )
             detail = f"{'; '.join(steps)} — {self._apps_summary(report)}"
         self.stdout.write(f"{symbol} {report.name}: {detail}")
+
+    @staticmethod
+    def _adoption_summary(adoption: dict) -> str:
+        changes = ", ".join(f"{what}: {number}" for what, number in adoption["changes"].items())
+        repaired = "".join(
+            f", repaired {rows} row(s) ({fix})" for fix, rows in adoption["repaired"].items()
+        )
+        return (
+            f"adopted the legacy Alembic database (revision {adoption['alembic_version']}, "
+            f"kept as {adoption['retired_as']}): {changes or 'schema already matched'}{repaired}"
+        )
 
     @staticmethod
     def _apps_summary(report: DatabaseReport) -> str:

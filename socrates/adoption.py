@@ -1,0 +1,771 @@
+"""Adopting a database built by the legacy Alembic scripts, in place.
+
+The target is not written down here: it is what Django's own migrations build.
+They are applied to an empty scratch schema inside the adopting transaction,
+and the live ``public`` schema is compared with it in the catalog:
+
+- the columns must be the same (the legacy shape), or nothing is done;
+- every constraint and unique index the migrations would add is first checked
+  against the rows, and rows that break one stop the adoption with a report;
+- then the difference is applied: legacy constraints and indexes that match a
+  target one by definition are renamed to its name, the others dropped, the
+  missing ones created;
+- the initial migrations are recorded as applied, the later ones run, and
+  ``alembic_version`` is moved out of the way into its own schema.
+
+All of it happens in one transaction on the database; the scratch schema is
+dropped in it. A failure anywhere leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from itertools import count
+from typing import NamedTuple
+
+from django.apps import apps
+from django.db import connections, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
+
+from socrates.databases import APP_DATABASES, AUTH, SPECS
+
+# The last revision of each legacy database (docs/SCHEMA.md): older ones must
+# first be brought there by the legacy scripts.
+LEGACY_HEADS = {AUTH: "010", SPECS: "017"}
+ALEMBIC_TABLE = "alembic_version"
+DJANGO_MIGRATIONS = "django_migrations"
+# Where alembic_version goes: kept as evidence, out of the application's schema.
+RETIRED_SCHEMA = "retired_alembic"
+SCRATCH_SCHEMA = "socrates_adoption_target"
+LIVE_SCHEMA = "public"
+EXAMPLES = 5
+
+
+class DatabaseKind(StrEnum):
+    EMPTY = "empty"  # none of the project's tables: a plain migrate builds them
+    DJANGO = "django"
+    LEGACY = "legacy"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Recognition:
+    kind: DatabaseKind
+    reason: str = ""
+    alembic_version: str | None = None
+
+
+class AdoptFix(StrEnum):
+    """Repairs that keep every row and its meaning, asked for by name."""
+
+    DUPLICATE_PENDING_INVITATIONS = "duplicate-pending-invitations"
+    DUPLICATE_CURRENT_SPECIFICATIONS = "duplicate-current-specifications"
+
+
+class Repair(NamedTuple):
+    table: str
+    constraints: tuple[str, ...]  # whose violations it removes
+    sql: str
+
+
+REPAIRS: dict[AdoptFix, Repair] = {
+    # The newest pending invitation to a person stays pending; the older ones
+    # were superseded by it and become expired.
+    AdoptFix.DUPLICATE_PENDING_INVITATIONS: Repair(
+        "project_invitations",
+        ("uq_invitations_pending_user", "uq_invitations_pending_email"),
+        """
+        UPDATE project_invitations SET status = 'expired', updated_at = now()
+        WHERE id IN (
+            SELECT id FROM (
+                SELECT id,
+                       CASE WHEN invited_user_id IS NULL THEN 1 ELSE row_number() OVER (
+                           PARTITION BY project_id, invited_user_id
+                           ORDER BY created_at DESC, id DESC) END AS by_user,
+                       CASE WHEN invited_email IS NULL THEN 1 ELSE row_number() OVER (
+                           PARTITION BY project_id, upper(invited_email)
+                           ORDER BY created_at DESC, id DESC) END AS by_email
+                FROM project_invitations WHERE status = 'pending'
+            ) ranked
+            WHERE by_user > 1 OR by_email > 1
+        )
+        """,
+    ),
+    # The highest version of a key stays current; the others are marked
+    # superseded by it, as a new version would have done.
+    AdoptFix.DUPLICATE_CURRENT_SPECIFICATIONS: Repair(
+        "specifications",
+        ("uq_specifications_current_key",),
+        """
+        UPDATE specifications s
+        SET is_current = false,
+            superseded_at = coalesce(s.superseded_at, now()),
+            superseded_by = ranked.winner::text
+        FROM (
+            SELECT id,
+                   first_value(id) OVER newest_first AS winner,
+                   row_number() OVER newest_first AS position
+            FROM specifications WHERE is_current
+            WINDOW newest_first AS (
+                PARTITION BY project_id, key ORDER BY version DESC, created_at DESC, id DESC)
+        ) ranked
+        WHERE s.id = ranked.id AND ranked.position > 1
+        """,
+    ),
+}
+REPAIR_OF_CONSTRAINT = {name: fix for fix, repair in REPAIRS.items() for name in repair.constraints}
+
+
+class NotAdoptable(Exception):
+    def __init__(self, reason: str, details: list[str]):
+        super().__init__(reason)
+        self.details = details
+
+
+# Recognising what a database holds ------------------------------------------------
+
+
+def project_apps(alias: str) -> list[str]:
+    """The project's own apps in this database: the ones whose tables are legacy."""
+    return [
+        label
+        for label in APP_DATABASES[alias]
+        if not apps.get_app_config(label).name.startswith("django.")
+    ]
+
+
+def _initial_migrations(loader: MigrationLoader, alias: str) -> list[tuple[str, str]]:
+    return [node for label in project_apps(alias) for node in loader.graph.root_nodes(label)]
+
+
+def legacy_tables(alias: str) -> set[str]:
+    """The tables that the project's initial migrations create: the legacy ones."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    state = loader.project_state(_initial_migrations(loader, alias), at_end=True)
+    return {
+        model.options["db_table"]
+        for (label, _name), model in state.models.items()
+        if label in project_apps(alias)
+    }
+
+
+def recognise(alias: str) -> Recognition:
+    """What the database of ``alias`` holds, read from its catalog only."""
+    connection = connections[alias]
+    tables = set(connection.introspection.table_names())
+    ours = sorted(legacy_tables(alias) & tables)
+    has_django = DJANGO_MIGRATIONS in tables
+    if ALEMBIC_TABLE in tables:
+        if has_django:
+            return Recognition(
+                DatabaseKind.REFUSED,
+                f"both {ALEMBIC_TABLE} and django_migrations are present: a conversion "
+                "from Alembic was started by other means and not finished",
+            )
+        return _recognise_legacy(connection, alias)
+    if has_django:
+        return _recognise_django(connection, alias, ours)
+    if ours:
+        return Recognition(
+            DatabaseKind.REFUSED,
+            f"tables {_listed(ours)} exist but neither {ALEMBIC_TABLE} nor django_migrations "
+            "says what built them",
+        )
+    return Recognition(DatabaseKind.EMPTY)
+
+
+def _recognise_legacy(connection, alias: str) -> Recognition:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version_num FROM {ALEMBIC_TABLE} ORDER BY 1")
+        versions = [version for (version,) in cursor.fetchall()]
+    head = LEGACY_HEADS[alias]
+    shown = ", ".join(versions) or "empty"
+    if versions != [head]:
+        return Recognition(
+            DatabaseKind.REFUSED,
+            f"legacy Alembic database at revision {shown}; only the last legacy revision "
+            f"({head}) can be adopted: finish the upgrade with the legacy Alembic scripts first",
+            alembic_version=shown,
+        )
+    return Recognition(DatabaseKind.LEGACY, alembic_version=head)
+
+
+def _recognise_django(connection, alias: str, ours: list[str]) -> Recognition:
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    missing = [
+        f"{label}.{name}"
+        for label, name in _initial_migrations(loader, alias)
+        if (label, name) not in loader.applied_migrations
+    ]
+    if missing and ours:
+        return Recognition(
+            DatabaseKind.REFUSED,
+            f"half-migrated Django database: tables {_listed(ours)} exist but "
+            f"django_migrations does not record {_listed(missing)}",
+        )
+    return Recognition(DatabaseKind.DJANGO)
+
+
+def _listed(names: list[str], shown: int = 5) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+# Reading a schema's catalog -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    type: str
+    nullable: bool
+    default: str | None
+
+
+@dataclass(frozen=True)
+class Constraint:
+    name: str
+    table: str
+    kind: str  # pg_constraint.contype
+    definition: str
+    columns: tuple[str, ...]
+    deferrable: bool
+    deferred: bool
+    index: str | None  # the index behind a primary key or unique constraint
+    ref_table: str | None
+    ref_columns: tuple[str, ...]
+
+    @property
+    def signature(self) -> tuple:
+        # Deferrability can be altered in place, so it does not make a
+        # foreign key a different one.
+        return (self.table, self.kind, DEFERRABILITY.sub("", self.definition))
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    table: str
+    definition: str
+    unique: bool
+    keys: tuple[str, ...]
+    predicate: str | None
+    nulls_distinct: bool
+    constraint: str | None
+
+    @property
+    def body(self) -> str:
+        """The definition after the table name: method, keys, predicate."""
+        return INDEX_DEFINITION.match(self.definition)["body"]
+
+    @property
+    def signature(self) -> tuple:
+        return (self.table, self.unique, self.body)
+
+
+DEFERRABILITY = re.compile(r" (NOT )?DEFERRABLE( INITIALLY (DEFERRED|IMMEDIATE))?")
+INDEX_DEFINITION = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ (?P<body>USING .*)$")
+
+
+@dataclass
+class Catalog:
+    tables: set[str]
+    columns: dict[tuple[str, str], Column]
+    constraints: list[Constraint]
+    indexes: list[Index]
+
+    def without(self, table: str) -> Catalog:
+        return Catalog(
+            self.tables - {table},
+            {key: column for key, column in self.columns.items() if key[0] != table},
+            [c for c in self.constraints if c.table != table],
+            [i for i in self.indexes if i.table != table],
+        )
+
+
+def _names(key: str, relation: str) -> str:
+    return f"""ARRAY(SELECT a.attname::text FROM unnest({key}) WITH ORDINALITY k(num, ord)
+                     JOIN pg_attribute a ON a.attrelid = {relation} AND a.attnum = k.num
+                     ORDER BY k.ord)"""
+
+
+@contextmanager
+def search_path(cursor, schema: str):
+    """``schema`` alone on the search path, for the rest of the block (in a transaction)."""
+    cursor.execute("SELECT current_setting('search_path')")
+    (previous,) = cursor.fetchone()
+    cursor.execute("SELECT set_config('search_path', %s, true)", [schema])
+    try:
+        yield
+    finally:
+        cursor.execute("SELECT set_config('search_path', %s, true)", [previous])
+
+
+def read_catalog(cursor, schema: str) -> Catalog:
+    """The tables, columns, constraints and indexes of ``schema``.
+
+    Read with ``schema`` alone on the search path, so that definitions name
+    its tables unqualified and two schemas' definitions compare as text.
+    """
+    with search_path(cursor, schema):
+        return _read_catalog(cursor, schema)
+
+
+def _read_catalog(cursor, schema: str) -> Catalog:
+    cursor.execute(
+        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = %s AND c.relkind IN ('r', 'p')""",
+        [schema],
+    )
+    tables = {name for (name,) in cursor.fetchall()}
+    cursor.execute(
+        """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+                  pg_get_expr(d.adbin, d.adrelid)
+           FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+           WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0
+             AND NOT a.attisdropped""",
+        [schema],
+    )
+    columns = {(table, name): Column(*shape) for table, name, *shape in cursor.fetchall()}
+    cursor.execute(
+        f"""SELECT con.conname, c.relname, con.contype, pg_get_constraintdef(con.oid),
+                   {_names("con.conkey", "con.conrelid")}, con.condeferrable, con.condeferred,
+                   CASE WHEN con.contype IN ('p', 'u', 'x') THEN i.relname END,
+                   ref.relname, {_names("con.confkey", "con.confrelid")}
+            FROM pg_constraint con
+            JOIN pg_class c ON c.oid = con.conrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_class i ON i.oid = con.conindid
+            LEFT JOIN pg_class ref ON ref.oid = con.confrelid
+            -- PostgreSQL 18 lists NOT NULL as constraints too: columns say that.
+            WHERE n.nspname = %s AND con.contype <> 'n'""",
+        [schema],
+    )
+    constraints = [
+        Constraint(name, table, kind, definition, tuple(cols), deferrable, deferred, index, ref,
+                   tuple(ref_cols))
+        for name, table, kind, definition, cols, deferrable, deferred, index, ref, ref_cols
+        in cursor.fetchall()
+    ]  # fmt: skip
+    backing = {c.index: c.name for c in constraints if c.index}
+    cursor.execute(
+        """SELECT i.relname, t.relname, pg_get_indexdef(i.oid), ix.indisunique,
+                  ARRAY(SELECT pg_get_indexdef(i.oid, k, true)
+                        FROM generate_series(1, ix.indnkeyatts) k ORDER BY k),
+                  pg_get_expr(ix.indpred, ix.indrelid, true), NOT ix.indnullsnotdistinct
+           FROM pg_index ix
+           JOIN pg_class i ON i.oid = ix.indexrelid
+           JOIN pg_class t ON t.oid = ix.indrelid
+           JOIN pg_namespace n ON n.oid = t.relnamespace
+           WHERE n.nspname = %s""",
+        [schema],
+    )
+    indexes = [
+        Index(name, table, definition, unique, tuple(keys), predicate, distinct, backing.get(name))
+        for name, table, definition, unique, keys, predicate, distinct in cursor.fetchall()
+    ]
+    return Catalog(tables, columns, constraints, indexes)
+
+
+# The target: Django's migrations, applied to a scratch schema ---------------------------
+
+
+@dataclass
+class Target:
+    initial_migrations: list[tuple[str, str]]
+    # The schema right after the initial migrations (what the difference is
+    # applied to reach), and after all of them (what the rows must satisfy).
+    initial: Catalog
+    final: Catalog
+    # Django's own DDL for the constraints and indexes its models declare:
+    # PostgreSQL's rendering of a CHECK, run again, is stored differently.
+    declared_sql: dict[str, str]
+
+
+def build_target(connection, alias: str) -> Target:
+    """Migrate an empty scratch schema; read its catalog twice. Call in a transaction."""
+    with connection.cursor() as cursor:
+        # Made and dropped in the caller's transaction: never seen outside it.
+        cursor.execute(f'CREATE SCHEMA "{SCRATCH_SCHEMA}"')
+        with search_path(cursor, SCRATCH_SCHEMA):
+            executor = MigrationExecutor(connection)
+            initial_migrations = _initial_migrations(executor.loader, alias)
+            plan = executor.migration_plan(initial_migrations)
+            executor.migrate(initial_migrations, plan=plan)
+            # Its own bookkeeping is made by the recorder, not adopted.
+            initial = _read_catalog(cursor, SCRATCH_SCHEMA).without(DJANGO_MIGRATIONS)
+            declared_sql = _declared_sql(connection, executor.loader, initial_migrations)
+            executor = MigrationExecutor(connection)
+            executor.migrate(executor.loader.graph.leaf_nodes())
+            final = _read_catalog(cursor, SCRATCH_SCHEMA)
+        cursor.execute(f'DROP SCHEMA "{SCRATCH_SCHEMA}" CASCADE')
+    return Target(
+        initial_migrations=[(m.app_label, m.name) for m, _backwards in plan],
+        initial=initial,
+        final=final,
+        declared_sql=declared_sql,
+    )
+
+
+def _declared_sql(connection, loader: MigrationLoader, migrations) -> dict[str, str]:
+    state = loader.project_state(migrations, at_end=True)
+    editor = connection.schema_editor()
+    statements = {}
+    for (app_label, model_name), model_state in state.models.items():
+        model = state.apps.get_model(app_label, model_name)
+        for item in (
+            *model_state.options.get("constraints", ()),
+            *model_state.options.get("indexes", ()),
+        ):
+            statements[item.name] = str(item.create_sql(model, editor))
+    return statements
+
+
+# Comparing -------------------------------------------------------------------------------
+
+
+def shape_problems(live: Catalog, target: Catalog) -> list[str]:
+    """Where the live tables and columns are not the legacy shape."""
+    problems = [f"table {name} is missing" for name in sorted(target.tables - live.tables)]
+    problems += [
+        f"table {name} is not part of the legacy schema"
+        for name in sorted(live.tables - target.tables - {ALEMBIC_TABLE})
+    ]
+    shared = live.tables & target.tables
+    for key in sorted(set(target.columns) | set(live.columns)):
+        if key[0] not in shared:
+            continue
+        name = ".".join(key)
+        wanted, found = target.columns.get(key), live.columns.get(key)
+        if found is None:
+            problems.append(f"column {name} is missing")
+        elif wanted is None:
+            problems.append(f"column {name} is not part of the legacy schema")
+        elif found.type != wanted.type:
+            problems.append(f"column {name} is {found.type}, the legacy schema has {wanted.type}")
+        elif found.nullable and not wanted.nullable:
+            problems.append(f"column {name} allows NULL, the legacy schema has NOT NULL")
+        elif wanted.nullable and not found.nullable:
+            problems.append(f"column {name} is NOT NULL, the legacy schema allows NULL")
+    return problems
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Rows that would break a constraint the adoption adds."""
+
+    location: str  # table.column, or table (keys) where predicate
+    problem: str
+    rows: int
+    examples: tuple[str, ...]
+    fix: str | None
+
+    def __str__(self) -> str:
+        repair = (
+            f"; --adopt-fix {self.fix} repairs it"
+            if self.fix
+            else "; no safe automatic repair: correct these rows, then run again"
+        )
+        examples = ", ".join(self.examples)
+        return f"{self.location}: {self.rows} row(s) {self.problem}; e.g. {examples}{repair}"
+
+
+def _new_rules(live: Catalog, target: Catalog) -> list[Constraint | Index]:
+    """Target constraints and unique indexes on legacy tables that the live schema lacks."""
+    live_constraints = {c.signature for c in live.constraints}
+    live_unique = {i.signature for i in live.indexes if i.unique}
+    rules: list[Constraint | Index] = [
+        c
+        for c in target.constraints
+        if c.table in live.tables and c.kind in "cf" and c.signature not in live_constraints
+    ]
+    rules += [
+        i
+        for i in target.indexes
+        if i.table in live.tables and i.unique and i.signature not in live_unique
+    ]
+    return rules
+
+
+def find_violations(cursor, live: Catalog, targets: list[Catalog]) -> list[Violation]:
+    seen: set[tuple] = set()
+    violations = []
+    for target in targets:
+        for rule in _new_rules(live, target):
+            if rule.signature in seen:
+                continue
+            seen.add(rule.signature)
+            found = _violation(cursor, rule)
+            if found:
+                violations.append(found)
+    return violations
+
+
+def _violation(cursor, rule: Constraint | Index) -> Violation | None:
+    table = _quoted(rule.table)
+    if isinstance(rule, Index):
+        keys = ", ".join(rule.keys)
+        where = [f"({rule.predicate})"] if rule.predicate else []
+        if rule.nulls_distinct:
+            where += [f"({key}) IS NOT NULL" for key in rule.keys]
+        query = f"""
+            SELECT id FROM (
+                SELECT id, count(*) OVER (PARTITION BY {keys}) AS twins FROM {table}
+                WHERE {" AND ".join(where) or "true"}
+            ) grouped WHERE twins > 1"""
+        name = rule.constraint or rule.name
+        location = f"{rule.table} ({keys})" + (f" where {rule.predicate}" if rule.predicate else "")
+        problem = f"repeat what {name} keeps unique"
+    elif rule.kind == "c":
+        check = rule.definition.removeprefix("CHECK ").removesuffix(" NOT VALID")
+        query = f"SELECT id FROM {table} WHERE NOT {check}"
+        name, location = rule.name, f"{rule.table}.{', '.join(rule.columns)}"
+        problem = f"break the CHECK {name}"
+    else:
+        pairs = " AND ".join(
+            f"r.{_quoted(ref)} = t.{_quoted(col)}"
+            for col, ref in zip(rule.columns, rule.ref_columns, strict=True)
+        )
+        present = " AND ".join(f"t.{_quoted(col)} IS NOT NULL" for col in rule.columns)
+        query = f"""SELECT t.id FROM {table} t WHERE {present}
+                    AND NOT EXISTS (SELECT 1 FROM {_quoted(rule.ref_table)} r WHERE {pairs})"""
+        name, location = rule.name, f"{rule.table}.{', '.join(rule.columns)}"
+        problem = f"name no row of {rule.ref_table} ({name})"
+    cursor.execute(
+        f"SELECT count(*), (array_agg(id::text ORDER BY id::text))[1:{EXAMPLES}] FROM ({query}) v"
+    )
+    rows, examples = cursor.fetchone()
+    if not rows:
+        return None
+    return Violation(location, problem, rows, tuple(examples), REPAIR_OF_CONSTRAINT.get(name))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# The difference ----------------------------------------------------------------------------
+
+
+@dataclass
+class Difference:
+    statements: list[str] = field(default_factory=list)
+    summary: Counter = field(default_factory=Counter)
+
+
+def _take(candidates: dict[tuple, list], signature: tuple, name: str):
+    """A live object with this signature, the one of the same name first."""
+    found = candidates.get(signature)
+    if not found:
+        return None
+    same = [item for item in found if item.name == name]
+    chosen = same[0] if same else found[0]
+    found.remove(chosen)
+    return chosen
+
+
+def difference(live: Catalog, target: Catalog, declared_sql: dict[str, str]) -> Difference:
+    """DDL that turns the live schema's constraints, indexes and defaults into the target's."""
+    diff = Difference()
+    renames: list[tuple[str, str, str]] = []  # (statement template, old, new)
+    creates: list[str] = []
+    by_signature: dict[tuple, list] = defaultdict(list)
+    for constraint in live.constraints:
+        by_signature[constraint.signature].append(constraint)
+    plain_live: dict[tuple, list] = defaultdict(list)
+    for index in live.indexes:
+        if index.constraint is None:
+            plain_live[index.signature].append(index)
+    target_indexes = {index.name: index for index in target.indexes}
+
+    # Foreign keys last: they need the keys they point at.
+    for wanted in sorted(target.constraints, key=lambda c: c.kind == "f"):
+        table = _quoted(wanted.table)
+        match = _take(by_signature, wanted.signature, wanted.name)
+        if match is not None:
+            if match.name != wanted.name:
+                renames.append((f"ALTER TABLE {table} RENAME CONSTRAINT {{}} TO {{}}",
+                                match.name, wanted.name))  # fmt: skip
+                diff.summary["constraints renamed"] += 1
+            if (match.deferrable, match.deferred) != (wanted.deferrable, wanted.deferred):
+                creates.append(f"ALTER TABLE {table} ALTER CONSTRAINT {_quoted(wanted.name)} "
+                               + _deferrability(wanted))  # fmt: skip
+            continue
+        backing = target_indexes.get(wanted.index) if wanted.index else None
+        legacy_index = backing and _take(plain_live, backing.signature, backing.name)
+        if legacy_index and wanted.kind in "pu":
+            # A legacy unique index that already holds these keys becomes the
+            # constraint's own, without being built again.
+            kind = "PRIMARY KEY" if wanted.kind == "p" else "UNIQUE"
+            creates.append(
+                f"ALTER TABLE {table} ADD CONSTRAINT {_quoted(wanted.name)} {kind} "
+                f"USING INDEX {_quoted(legacy_index.name)}"
+            )
+        else:
+            creates.append(
+                declared_sql.get(wanted.name)
+                or f"ALTER TABLE {table} ADD CONSTRAINT {_quoted(wanted.name)} {wanted.definition}"
+            )
+        diff.summary["constraints added"] += 1
+
+    for wanted in target.indexes:
+        if wanted.constraint is not None:
+            continue
+        match = _take(plain_live, wanted.signature, wanted.name)
+        if match is None:
+            creates.append(
+                declared_sql.get(wanted.name)
+                or f"CREATE {'UNIQUE ' if wanted.unique else ''}INDEX {_quoted(wanted.name)} "
+                f"ON {_quoted(wanted.table)} {wanted.body}"
+            )
+            diff.summary["indexes created"] += 1
+        elif match.name != wanted.name:
+            renames.append(("ALTER INDEX {} RENAME TO {}", match.name, wanted.name))
+            diff.summary["indexes renamed"] += 1
+
+    leftover_constraints = [c for group in by_signature.values() for c in group]
+    # Foreign keys first: a unique key can't go while one points at it.
+    for constraint in sorted(leftover_constraints, key=lambda c: c.kind != "f"):
+        diff.statements.append(
+            f"ALTER TABLE {_quoted(constraint.table)} DROP CONSTRAINT {_quoted(constraint.name)}"
+        )
+        diff.summary["constraints dropped"] += 1
+    for index in (i for group in plain_live.values() for i in group):
+        diff.statements.append(f"DROP INDEX {_quoted(index.name)}")
+        diff.summary["indexes dropped"] += 1
+
+    # Through temporary names, so that two objects may swap names.
+    for number, (template, old, _new) in zip(count(), renames):
+        diff.statements.append(template.format(_quoted(old), _quoted(f"adopting_{number}")))
+    for number, (template, _old, new) in zip(count(), renames):
+        diff.statements.append(template.format(_quoted(f"adopting_{number}"), _quoted(new)))
+    diff.statements += _defaults(live, target, diff.summary)
+    diff.statements += creates
+    return diff
+
+
+def _deferrability(constraint: Constraint) -> str:
+    if not constraint.deferrable:
+        return "NOT DEFERRABLE"
+    return "DEFERRABLE INITIALLY " + ("DEFERRED" if constraint.deferred else "IMMEDIATE")
+
+
+def _defaults(live: Catalog, target: Catalog, summary: Counter) -> list[str]:
+    """Column defaults brought to the target's (no row changes)."""
+    statements = []
+    for (table, column), wanted in sorted(target.columns.items()):
+        found = live.columns.get((table, column))
+        if found is None or found.default == wanted.default:
+            continue
+        action = f"SET DEFAULT {wanted.default}" if wanted.default else "DROP DEFAULT"
+        statements.append(f"ALTER TABLE {_quoted(table)} ALTER COLUMN {_quoted(column)} {action}")
+        summary["defaults aligned"] += 1
+    return statements
+
+
+# Adopting --------------------------------------------------------------------------------
+
+
+@dataclass
+class Adoption:
+    alembic_version: str
+    repaired: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)
+    migrations_recorded: list[str] = field(default_factory=list)
+    migrations_applied: list[str] = field(default_factory=list)
+    retired_as: str = f"{RETIRED_SCHEMA}.{ALEMBIC_TABLE}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def adopt(alias: str, *, fixes: frozenset[AdoptFix] = frozenset(), apply: bool) -> Adoption:
+    """Adopt the legacy database of ``alias`` in one transaction.
+
+    With ``apply`` false everything up to the first change is checked and the
+    transaction is rolled back: a rehearsal that says whether a run would
+    adopt it. Raises ``NotAdoptable``; on any error the database is untouched.
+    """
+    connection = connections[alias]
+    with transaction.atomic(using=alias):
+        recognition = recognise(alias)
+        if recognition.kind is not DatabaseKind.LEGACY:
+            raise NotAdoptable(recognition.reason or "not a legacy Alembic database", [])
+        adoption = Adoption(alembic_version=recognition.alembic_version)
+        target = build_target(connection, alias)
+        with connection.cursor() as cursor:
+            live = read_catalog(cursor, LIVE_SCHEMA)
+            problems = shape_problems(live, target.initial)
+            if problems:
+                raise NotAdoptable("its tables are not the legacy shape", problems)
+            for fix in sorted(fixes):
+                if REPAIRS[fix].table in live.tables:
+                    cursor.execute(REPAIRS[fix].sql)
+                    adoption.repaired[fix.value] = cursor.rowcount
+            violations = find_violations(cursor, live, [target.initial, target.final])
+            if violations:
+                raise NotAdoptable(
+                    "rows break rules that adopting adds",
+                    [str(violation) for violation in violations],
+                )
+            if not apply:
+                transaction.set_rollback(True, using=alias)
+                return adoption
+            diff = difference(live, target.initial, target.declared_sql)
+            for statement in diff.statements:
+                cursor.execute(statement)
+            adoption.changes = dict(diff.summary)
+            _retire_alembic(cursor)
+        recorder = MigrationRecorder(connection)
+        recorder.ensure_schema()
+        for label, name in target.initial_migrations:
+            recorder.record_applied(label, name)
+        adoption.migrations_recorded = [
+            f"{label}.{name}" for label, name in target.initial_migrations
+        ]
+        adoption.migrations_applied = _apply_atomic_migrations(connection)
+    return adoption
+
+
+def _retire_alembic(cursor) -> None:
+    cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{RETIRED_SCHEMA}"')
+    cursor.execute(f'ALTER TABLE {LIVE_SCHEMA}.{ALEMBIC_TABLE} SET SCHEMA "{RETIRED_SCHEMA}"')
+    # psycopg2 fills the literal in on the client: COMMENT takes no parameters.
+    cursor.execute(
+        f'COMMENT ON TABLE "{RETIRED_SCHEMA}".{ALEMBIC_TABLE} IS %s',
+        [
+            "Alembic's revision, kept when run_migrations_safe adopted this database on "
+            f"{timezone.now():%Y-%m-%d %H:%M UTC}; django_migrations tracks the schema since."
+        ],
+    )
+
+
+def _apply_atomic_migrations(connection) -> list[str]:
+    """The later migrations, inside the adopting transaction.
+
+    A non-atomic one (the per-row bcrypt wrapping), and any that depends on
+    it, is left to the plain ``migrate`` that runs after the commit.
+    """
+    executor = MigrationExecutor(connection)
+    graph = executor.loader.graph
+    deferred: set[tuple[str, str]] = set()
+    plan = []
+    for migration, backwards in executor.migration_plan(graph.leaf_nodes()):
+        key = (migration.app_label, migration.name)
+        parents = {parent.key for parent in graph.node_map[key].parents}
+        if not migration.atomic or parents & deferred:
+            deferred.add(key)
+        else:
+            plan.append((migration, backwards))
+    if plan:
+        executor.migrate([], plan=plan)
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
