@@ -15,11 +15,11 @@ import io
 import os
 import time
 from contextlib import suppress
-from pathlib import Path
 
 import django
 
-RESULTS = Path(__file__).parent / "results" / "cross_db_integrity.txt"
+from bench import write_results
+
 SUFFIX = "_integrity_bench"
 
 
@@ -115,9 +115,7 @@ def main() -> None:
         for alias in DATABASE_ALIASES:
             connections[alias].creation.destroy_test_db(originals[alias], verbosity=0)
     text = "\n".join(lines)
-    print(text)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(text + "\n")
+    write_results("cross_db_integrity.txt", text)
 
 
 if __name__ == "__main__":

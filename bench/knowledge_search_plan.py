@@ -15,9 +15,10 @@ import argparse
 import os
 import time
 import uuid
-from pathlib import Path
 
 import django
+
+from bench import write_results
 
 # Common technical words, so that queries match many chunks and ranking matters;
 # with a long tail of rare made-up words (``term<n>``) like a real vocabulary.
@@ -83,7 +84,6 @@ VOCABULARY = [
 RARE_TERMS = 20_000
 WORDS_PER_CHUNK = 60
 DOCUMENTS = 500
-RESULTS = Path(__file__).parent / "results" / "knowledge_search_plan.txt"
 
 
 def fill(cursor, chunks: int) -> None:
@@ -189,9 +189,7 @@ def main() -> None:
         output = report(arguments.chunks, arguments.query or ["replica failover", "term1234"])
     finally:
         connection.creation.destroy_test_db(original_name, verbosity=0)
-    print(output)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(output + "\n")
+    write_results("knowledge_search_plan.txt", output)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,8 @@ dropped in it. A failure anywhere leaves the database as it was.
 
 from __future__ import annotations
 
-import re
+import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from itertools import count
@@ -35,6 +34,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from socrates.databases import APP_DATABASES, AUTH, SPECS
+from socrates.db.catalog import Catalog, Constraint, Index, read_catalog, search_path
 
 # The last revision of each legacy database (docs/SCHEMA.md): older ones must
 # first be brought there by the legacy scripts.
@@ -218,164 +218,6 @@ def _listed(names: list[str], shown: int = 5) -> str:
     return ", ".join(names[:shown]) + more
 
 
-# Reading a schema's catalog -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    type: str
-    nullable: bool
-    default: str | None
-
-
-@dataclass(frozen=True)
-class Constraint:
-    name: str
-    table: str
-    kind: str  # pg_constraint.contype
-    definition: str
-    columns: tuple[str, ...]
-    deferrable: bool
-    deferred: bool
-    index: str | None  # the index behind a primary key or unique constraint
-    ref_table: str | None
-    ref_columns: tuple[str, ...]
-
-    @property
-    def signature(self) -> tuple:
-        # Deferrability can be altered in place, so it does not make a
-        # foreign key a different one.
-        return (self.table, self.kind, DEFERRABILITY.sub("", self.definition))
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str
-    table: str
-    definition: str
-    unique: bool
-    keys: tuple[str, ...]
-    predicate: str | None
-    nulls_distinct: bool
-    constraint: str | None
-
-    @property
-    def body(self) -> str:
-        """The definition after the table name: method, keys, predicate."""
-        return INDEX_DEFINITION.match(self.definition)["body"]
-
-    @property
-    def signature(self) -> tuple:
-        return (self.table, self.unique, self.body)
-
-
-DEFERRABILITY = re.compile(r" (NOT )?DEFERRABLE( INITIALLY (DEFERRED|IMMEDIATE))?")
-INDEX_DEFINITION = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ (?P<body>USING .*)$")
-
-
-@dataclass
-class Catalog:
-    tables: set[str]
-    columns: dict[tuple[str, str], Column]
-    constraints: list[Constraint]
-    indexes: list[Index]
-
-    def without(self, table: str) -> Catalog:
-        return Catalog(
-            self.tables - {table},
-            {key: column for key, column in self.columns.items() if key[0] != table},
-            [c for c in self.constraints if c.table != table],
-            [i for i in self.indexes if i.table != table],
-        )
-
-
-def _names(key: str, relation: str) -> str:
-    return f"""ARRAY(SELECT a.attname::text FROM unnest({key}) WITH ORDINALITY k(num, ord)
-                     JOIN pg_attribute a ON a.attrelid = {relation} AND a.attnum = k.num
-                     ORDER BY k.ord)"""
-
-
-@contextmanager
-def search_path(cursor, schema: str):
-    """``schema`` alone on the search path, for the rest of the block (in a transaction)."""
-    cursor.execute("SELECT current_setting('search_path')")
-    (previous,) = cursor.fetchone()
-    cursor.execute("SELECT set_config('search_path', %s, true)", [schema])
-    try:
-        yield
-    finally:
-        cursor.execute("SELECT set_config('search_path', %s, true)", [previous])
-
-
-def read_catalog(cursor, schema: str) -> Catalog:
-    """The tables, columns, constraints and indexes of ``schema``.
-
-    Read with ``schema`` alone on the search path, so that definitions name
-    its tables unqualified and two schemas' definitions compare as text.
-    """
-    with search_path(cursor, schema):
-        return _read_catalog(cursor, schema)
-
-
-def _read_catalog(cursor, schema: str) -> Catalog:
-    cursor.execute(
-        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = %s AND c.relkind IN ('r', 'p')""",
-        [schema],
-    )
-    tables = {name for (name,) in cursor.fetchall()}
-    cursor.execute(
-        """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-                  pg_get_expr(d.adbin, d.adrelid)
-           FROM pg_attribute a
-           JOIN pg_class c ON c.oid = a.attrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-           WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0
-             AND NOT a.attisdropped""",
-        [schema],
-    )
-    columns = {(table, name): Column(*shape) for table, name, *shape in cursor.fetchall()}
-    cursor.execute(
-        f"""SELECT con.conname, c.relname, con.contype, pg_get_constraintdef(con.oid),
-                   {_names("con.conkey", "con.conrelid")}, con.condeferrable, con.condeferred,
-                   CASE WHEN con.contype IN ('p', 'u', 'x') THEN i.relname END,
-                   ref.relname, {_names("con.confkey", "con.confrelid")}
-            FROM pg_constraint con
-            JOIN pg_class c ON c.oid = con.conrelid
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-            LEFT JOIN pg_class i ON i.oid = con.conindid
-            LEFT JOIN pg_class ref ON ref.oid = con.confrelid
-            -- PostgreSQL 18 lists NOT NULL as constraints too: columns say that.
-            WHERE n.nspname = %s AND con.contype <> 'n'""",
-        [schema],
-    )
-    constraints = [
-        Constraint(name, table, kind, definition, tuple(cols), deferrable, deferred, index, ref,
-                   tuple(ref_cols))
-        for name, table, kind, definition, cols, deferrable, deferred, index, ref, ref_cols
-        in cursor.fetchall()
-    ]  # fmt: skip
-    backing = {c.index: c.name for c in constraints if c.index}
-    cursor.execute(
-        """SELECT i.relname, t.relname, pg_get_indexdef(i.oid), ix.indisunique,
-                  ARRAY(SELECT pg_get_indexdef(i.oid, k, true)
-                        FROM generate_series(1, ix.indnkeyatts) k ORDER BY k),
-                  pg_get_expr(ix.indpred, ix.indrelid, true), NOT ix.indnullsnotdistinct
-           FROM pg_index ix
-           JOIN pg_class i ON i.oid = ix.indexrelid
-           JOIN pg_class t ON t.oid = ix.indrelid
-           JOIN pg_namespace n ON n.oid = t.relnamespace
-           WHERE n.nspname = %s""",
-        [schema],
-    )
-    indexes = [
-        Index(name, table, definition, unique, tuple(keys), predicate, distinct, backing.get(name))
-        for name, table, definition, unique, keys, predicate, distinct in cursor.fetchall()
-    ]
-    return Catalog(tables, columns, constraints, indexes)
-
-
 # The target: Django's migrations, applied to a scratch schema ---------------------------
 
 
@@ -402,11 +244,11 @@ def build_target(connection, alias: str) -> Target:
             plan = executor.migration_plan(initial_migrations)
             executor.migrate(initial_migrations, plan=plan)
             # Its own bookkeeping is made by the recorder, not adopted.
-            initial = _read_catalog(cursor, SCRATCH_SCHEMA).without(DJANGO_MIGRATIONS)
+            initial = read_catalog(cursor, SCRATCH_SCHEMA).without(DJANGO_MIGRATIONS)
             declared_sql = _declared_sql(connection, executor.loader, initial_migrations)
             executor = MigrationExecutor(connection)
             executor.migrate(executor.loader.graph.leaf_nodes())
-            final = _read_catalog(cursor, SCRATCH_SCHEMA)
+            final = read_catalog(cursor, SCRATCH_SCHEMA)
         cursor.execute(f'DROP SCHEMA "{SCRATCH_SCHEMA}" CASCADE')
     return Target(
         initial_migrations=[(m.app_label, m.name) for m, _backwards in plan],
@@ -682,6 +524,7 @@ class Adoption:
     changes: dict[str, int] = field(default_factory=dict)
     migrations_recorded: list[str] = field(default_factory=list)
     migrations_applied: list[str] = field(default_factory=list)
+    seconds: float = 0.0
     retired_as: str = f"{RETIRED_SCHEMA}.{ALEMBIC_TABLE}"
 
     def as_dict(self) -> dict:
@@ -696,6 +539,7 @@ def adopt(alias: str, *, fixes: frozenset[AdoptFix] = frozenset(), apply: bool) 
     adopt it. Raises ``NotAdoptable``; on any error the database is untouched.
     """
     connection = connections[alias]
+    started = time.perf_counter()
     with transaction.atomic(using=alias):
         recognition = recognise(alias)
         if recognition.kind is not DatabaseKind.LEGACY:
@@ -733,6 +577,7 @@ def adopt(alias: str, *, fixes: frozenset[AdoptFix] = frozenset(), apply: bool) 
             f"{label}.{name}" for label, name in target.initial_migrations
         ]
         adoption.migrations_applied = _apply_atomic_migrations(connection)
+    adoption.seconds = round(time.perf_counter() - started, 2)
     return adoption
 
 

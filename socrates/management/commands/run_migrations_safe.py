@@ -70,23 +70,33 @@ class Command(BaseCommand):
             self.stderr.write(f"❌ {problem} Refusing to migrate.")
             raise SystemExit(ExitCode.UNUSABLE_DATABASE)
 
-        reports = []
-        for alias in selected_aliases(
-            auth_only=options["auth_only"], specs_only=options["specs_only"]
-        ):
-            run = DatabaseRun(
+        aliases = selected_aliases(auth_only=options["auth_only"], specs_only=options["specs_only"])
+
+        def run(alias: str) -> DatabaseRun:
+            return DatabaseRun(
                 alias,
                 lock_timeout=options["lock_timeout"],
                 on_wait=None if options["json"] else self._say_waiting,
                 adopt_fixes=frozenset(AdoptFix(fix) for fix in options["adopt_fix"]),
             )
-            report = run.check_status() if options["check_status"] else run.migrate()
-            reports.append(report)
-            if not options["json"]:
+
+        statuses = [run(alias).check_status() for alias in aliases]
+        # A pair is switched over together: a database that can't be adopted
+        # (or is refused for another reason) stops the run before the other
+        # one changes.
+        refused = [status for status in statuses if status.state == State.REFUSED]
+        if options["check_status"] or refused:
+            reports = statuses
+        else:
+            reports = []
+            for alias in aliases:
+                reports.append(run(alias).migrate())
+                # BEHAVIOUR.md: when auth fails, specs is not touched.
+                if reports[-1].exit_code:
+                    break
+        if not options["json"]:
+            for report in reports:
                 self._say(report)
-            # BEHAVIOUR.md: when auth fails, specs is not touched.
-            if report.exit_code and not options["check_status"]:
-                break
 
         exit_code = max((report.exit_code for report in reports), default=ExitCode.OK)
         if options["json"]:
@@ -148,7 +158,8 @@ class Command(BaseCommand):
         )
         return (
             f"adopted the legacy Alembic database (revision {adoption['alembic_version']}, "
-            f"kept as {adoption['retired_as']}): {changes or 'schema already matched'}{repaired}"
+            f"kept as {adoption['retired_as']}) in {adoption['seconds']:.1f} s: "
+            f"{changes or 'schema already matched'}{repaired}"
         )
 
     @staticmethod
