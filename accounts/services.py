@@ -30,6 +30,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.error_codes import AccountsErrorCode
+from accounts.hashers import spend_legacy_bcrypt_time
 from accounts.models import (
     AdminAuditLog,
     AdminRole,
@@ -74,8 +75,10 @@ def authenticate(*, login: str, password: str) -> User:
     """Every sign-in (API, Django admin, browsable API) is decided, and logged, here."""
     user = find_user_by_login(login)
     if user is None:
-        # Hash anyway, so that response time doesn't tell which logins exist.
+        # Hash anyway, and spend a failure's bcrypt work, so that response
+        # time doesn't tell which logins exist.
         User().set_password(password)
+        spend_legacy_bcrypt_time(password)
     if user is None or not user.check_password(password):
         logger.info("sign-in refused: invalid credentials")
         raise Unauthenticated(

@@ -120,8 +120,12 @@ AUTHENTICATION_BACKENDS = ["accounts.authentication.LoginBackend"]
 # The browsable API's sign-in page (/api-auth/login/) leads to its root.
 LOGIN_REDIRECT_URL = "/api/v1/"
 
+# The bcrypt cost of the legacy backend's hashes (passlib's default is 12):
+# every failed password check costs that much bcrypt work (accounts.hashers).
+LEGACY_BCRYPT_ROUNDS = env.int("LEGACY_BCRYPT_ROUNDS", default=12)
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Django's Argon2, whose failures cost what a wrapped legacy hash's do.
+    "accounts.hashers.Argon2PasswordHasher",
     # Legacy bcrypt hashes, wrapped at rest (accounts migration 0006).
     "accounts.hashers.Argon2WrappedBCryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
