@@ -197,32 +197,62 @@ def drain_user_deletions(*, batch: int = DRAIN_BATCH) -> int:
     Each batch is locked (SKIP LOCKED: drainers running at once take
     different batches) while its rules run and commit in socrates_specs. A
     crash before the batch is marked leaves it pending; running it again
-    changes nothing more (``socrates.user_deletion``).
+    changes nothing more (``socrates.user_deletion``). When a batch fails,
+    its deletions go one by one, so that one that keeps failing holds back
+    no other; it stays pending, and the first error is raised at the end.
     """
     drained = 0
+    failed: dict[int, DatabaseError] = {}
     while True:
-        entries: list[UserDeletion] = []
+        pending = UserDeletion.objects.pending().exclude(pk__in=failed)
         try:
-            with atomic_for(UserDeletion):
-                entries = list(
-                    UserDeletion.objects.pending()
-                    .select_for_update(skip_locked=True)
-                    .order_by("deleted_at")[:batch]
-                )
-                if not entries:
-                    return drained
+            done = _drain_batch(pending, batch)
+        except _BatchFailed as failure:
+            if len(failure.pks) == 1:
+                failed[failure.pks[0]] = failure.error
+                continue
+            for pk in failure.pks:
+                try:
+                    drained += _drain_batch(pending.filter(pk=pk), 1)
+                except _BatchFailed as alone:
+                    failed[pk] = alone.error
+            continue
+        if not done:
+            break
+        drained += done
+    if failed:
+        raise next(iter(failed.values()))
+    return drained
+
+
+class _BatchFailed(Exception):
+    def __init__(self, pks: list[int], error: DatabaseError):
+        super().__init__(str(error))
+        self.pks = pks
+        self.error = error
+
+
+def _drain_batch(pending, size: int) -> int:
+    entries: list[UserDeletion] = []
+    try:
+        with atomic_for(UserDeletion):
+            entries = list(
+                pending.select_for_update(skip_locked=True).order_by("deleted_at")[:size]
+            )
+            if entries:
                 apply_user_deletion(sorted({entry.user_id for entry in entries}))
                 UserDeletion.objects.filter(pk__in=[entry.pk for entry in entries]).update(
                     drained_at=timezone.now(), attempts=F("attempts") + 1, last_error=None
                 )
-        except DatabaseError as error:
-            if entries:
-                # Outside the batch's transaction, which has rolled back.
-                UserDeletion.objects.filter(pk__in=[entry.pk for entry in entries]).update(
-                    attempts=F("attempts") + 1, last_error=str(error)[:2000]
-                )
+    except DatabaseError as error:
+        if not entries:
             raise
-        drained += len(entries)
+        # Outside the batch's transaction, which has rolled back.
+        UserDeletion.objects.filter(pk__in=[entry.pk for entry in entries]).update(
+            attempts=F("attempts") + 1, last_error=str(error)[:2000]
+        )
+        raise _BatchFailed([entry.pk for entry in entries], error) from error
+    return len(entries)
 
 
 # Refresh tokens and sign-in generations ------------------------------------

@@ -196,6 +196,34 @@ def test_a_crash_between_the_databases_is_recovered_by_the_drainer(
     assert pending_user_deletions_warning() is None
 
 
+def test_a_deletion_that_keeps_failing_holds_back_no_other(world, monkeypatch):
+    other = UserFactory()
+    other_id = other.pk
+    # Outside django_capture_on_commit_callbacks: both stay pending.
+    world.gone.delete()
+    other.delete()
+    apply = accounts_services.apply_user_deletion
+
+    def fails_for_gone(user_ids):
+        if world.gone_id in user_ids:
+            raise OperationalError("deadlock detected")
+        apply(user_ids)
+
+    monkeypatch.setattr(accounts_services, "apply_user_deletion", fails_for_gone)
+
+    with pytest.raises(OperationalError, match="deadlock detected"):
+        accounts_services.drain_user_deletions()
+
+    assert UserDeletion.objects.get(user_id=other_id).drained_at is not None
+    stuck = UserDeletion.objects.get(user_id=world.gone_id)
+    assert (stuck.drained_at, stuck.last_error) == (None, "deadlock detected")
+    assert Project.objects.filter(owner_id=world.gone_id).count() == 2
+
+    monkeypatch.undo()
+    assert accounts_services.drain_user_deletions() == 1
+    assert_rules_applied(world)
+
+
 def integrity(*args) -> tuple[int, str]:
     out = StringIO()
     try:
