@@ -97,9 +97,13 @@ class ScratchPair:
 
 
 @contextmanager
-def scratch_pair(server: Server):
+def scratch_pair(server: Server, prefix: str = ""):
+    """``prefix`` "test_" names a pair that pytest-django takes as the test
+    databases of the pair without it (``--reuse-db``)."""
     token = uuid.uuid4().hex[:10]
-    pair = ScratchPair(server, auth=f"scratch_{token}_auth", specs=f"scratch_{token}_specs")
+    pair = ScratchPair(
+        server, auth=f"{prefix}scratch_{token}_auth", specs=f"{prefix}scratch_{token}_specs"
+    )
     try:
         yield pair
     finally:

@@ -7,6 +7,9 @@ subprocess; what it leaves behind is compared with the test databases, which
 Django's migrations built from nothing.
 """
 
+import re
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -25,9 +28,20 @@ from tests.legacy import (
     row_counts,
     schema_snapshot,
 )
-from tests.postgres import Completed, ScratchPair, Server, run_manage, scratch_pair
+from tests.postgres import (
+    BASE_DIR,
+    Completed,
+    ScratchPair,
+    Server,
+    run_manage,
+    scratch_pair,
+    subprocess_env,
+)
 
 pytestmark = pytest.mark.django_db(databases=[AUTH, SPECS])
+
+# pytest-django's name for the test database of a database.
+TEST_PREFIX = "test_"
 
 
 def snapshots(server: Server, pair: ScratchPair) -> dict[str, dict]:
@@ -50,7 +64,7 @@ class AdoptedPair:
 def adopted(django_db_setup, django_db_blocker) -> AdoptedPair:
     """A filled legacy pair, adopted once for the tests that read the outcome."""
     server = Server.of_test_databases()
-    with scratch_pair(server) as pair:
+    with scratch_pair(server, prefix=TEST_PREFIX) as pair:
         build_legacy_pair(server, pair)
         rows_before = fill_legacy_pair(server, pair)
         yield AdoptedPair(server, pair, rows_before, runner(pair))
@@ -97,6 +111,33 @@ def test_adopted_pair_has_exactly_the_schema_of_a_fresh_pair(adopted):
 
         snapshot["tables"].remove((RETIRED_SCHEMA, "alembic_version"))
         assert snapshot == fresh, alias
+
+
+def test_the_schema_test_passes_on_the_adopted_pair(adopted):
+    """tests/test_schema.py, run with the adopted pair as its test databases."""
+    server = adopted.server
+    env = {
+        "DATABASE_URL_AUTH": server.url(adopted.pair.auth.removeprefix(TEST_PREFIX)),
+        "DATABASE_URL_SPECS": server.url(adopted.pair.specs.removeprefix(TEST_PREFIX)),
+    }
+    command = [sys.executable, "-m", "pytest", "tests/test_schema.py", "--reuse-db"]
+    command += ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"]
+
+    result = subprocess.run(
+        command,
+        env=subprocess_env(env),
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^\d+ passed in ", result.stdout.splitlines()[-1]), result.stdout
+    # It ran on the adopted pair, not on a pair it built itself.
+    for _alias, database in pair_databases(adopted.pair):
+        assert server.execute(f"SELECT 1 FROM {RETIRED_SCHEMA}.alembic_version", database=database)
 
 
 def test_alembic_version_is_kept_out_of_the_way_not_dropped(adopted):
