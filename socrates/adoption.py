@@ -23,7 +23,6 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from itertools import count
 from typing import NamedTuple
 
 from django.apps import apps
@@ -427,7 +426,6 @@ def difference(live: Catalog, target: Catalog, declared_sql: dict[str, str]) -> 
     for index in live.indexes:
         if index.constraint is None:
             plain_live[index.signature].append(index)
-    target_indexes = {index.name: index for index in target.indexes}
 
     # Foreign keys last: they need the keys they point at.
     for wanted in sorted(target.constraints, key=lambda c: c.kind == "f"):
@@ -442,21 +440,10 @@ def difference(live: Catalog, target: Catalog, declared_sql: dict[str, str]) -> 
                 creates.append(f"ALTER TABLE {table} ALTER CONSTRAINT {_quoted(wanted.name)} "
                                + _deferrability(wanted))  # fmt: skip
             continue
-        backing = target_indexes.get(wanted.index) if wanted.index else None
-        legacy_index = backing and _take(plain_live, backing.signature, backing.name)
-        if legacy_index and wanted.kind in "pu":
-            # A legacy unique index that already holds these keys becomes the
-            # constraint's own, without being built again.
-            kind = "PRIMARY KEY" if wanted.kind == "p" else "UNIQUE"
-            creates.append(
-                f"ALTER TABLE {table} ADD CONSTRAINT {_quoted(wanted.name)} {kind} "
-                f"USING INDEX {_quoted(legacy_index.name)}"
-            )
-        else:
-            creates.append(
-                declared_sql.get(wanted.name)
-                or f"ALTER TABLE {table} ADD CONSTRAINT {_quoted(wanted.name)} {wanted.definition}"
-            )
+        creates.append(
+            declared_sql.get(wanted.name)
+            or f"ALTER TABLE {table} ADD CONSTRAINT {_quoted(wanted.name)} {wanted.definition}"
+        )
         diff.summary["constraints added"] += 1
 
     for wanted in target.indexes:
@@ -486,9 +473,9 @@ def difference(live: Catalog, target: Catalog, declared_sql: dict[str, str]) -> 
         diff.summary["indexes dropped"] += 1
 
     # Through temporary names, so that two objects may swap names.
-    for number, (template, old, _new) in zip(count(), renames):
+    for number, (template, old, _new) in enumerate(renames):
         diff.statements.append(template.format(_quoted(old), _quoted(f"adopting_{number}")))
-    for number, (template, _old, new) in zip(count(), renames):
+    for number, (template, _old, new) in enumerate(renames):
         diff.statements.append(template.format(_quoted(f"adopting_{number}"), _quoted(new)))
     diff.statements += _defaults(live, target, diff.summary)
     diff.statements += creates

@@ -398,3 +398,15 @@ def test_stock_migrate_leaves_a_legacy_database_to_the_runner(server, legacy_pai
         "017): adopt it with 'python manage.py run_migrations_safe'; nothing was changed"
     )
     assert snapshots(server, legacy_pair) == before
+
+
+def test_a_missing_column_default_is_restored_on_adoption(server, legacy_pair):
+    server.execute("ALTER TABLE users ALTER COLUMN role DROP DEFAULT", database=legacy_pair.auth)
+
+    result = runner(legacy_pair, "--auth-only")
+
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "defaults aligned: 1" in result.stdout
+    fresh = schema_snapshot(server, connections[AUTH].settings_dict["NAME"])
+    adopted = schema_snapshot(server, legacy_pair.auth)
+    assert adopted["columns"] == fresh["columns"]
