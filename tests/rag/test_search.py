@@ -13,6 +13,7 @@ from rag.models import DocumentChunk, KnowledgeBaseDocument
 from socrates.databases import SPECS
 from specs import services as specs_services
 from tests.accounts.factories import UserFactory
+from tests.postgres import run_at_once
 from tests.rag.factories import DocumentFactory
 from tests.specs.factories import ProjectFactory, ShareFactory
 
@@ -190,7 +191,6 @@ def test_counting_hits_while_the_document_is_rechunked_does_not_deadlock():
     document = DocumentFactory(content="alpha beta\n\n# Two\n\nalpha gamma")
     chunk_ids = list(document.chunks.values_list("pk", flat=True))
     rechunking = threading.Event()
-    outcomes = []
 
     def rechunk():
         # What update_document does: the document's row, then its chunks.
@@ -205,19 +205,6 @@ def test_counting_hits_while_the_document_is_rechunked_does_not_deadlock():
         time.sleep(0.1)
         services.record_search_hits(chunk_ids=chunk_ids)
 
-    def run(work):
-        try:
-            work()
-            outcomes.append("ok")
-        except Exception as error:
-            outcomes.append(repr(error))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in (rechunk, count_hits)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_at_once(rechunk, count_hits)
 
     assert outcomes == ["ok", "ok"]

@@ -71,16 +71,10 @@ def adopted(django_db_setup, django_db_blocker) -> AdoptedPair:
 
 
 @pytest.fixture
-def server() -> Server:
-    return Server.of_test_databases()
-
-
-@pytest.fixture
-def legacy_pair(server):
-    with scratch_pair(server) as pair:
-        build_legacy_pair(server, pair)
-        fill_legacy_pair(server, pair)
-        yield pair
+def legacy_pair(legacy_pair, server):
+    """The legacy pair of tests/conftest.py, with rows in every table."""
+    fill_legacy_pair(server, legacy_pair)
+    return legacy_pair
 
 
 def test_adopting_a_filled_legacy_pair_keeps_every_row(adopted):

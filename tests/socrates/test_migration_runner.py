@@ -42,11 +42,6 @@ DJANGO_AUTH_TABLES = DJANGO_TABLES["auth"]
 DJANGO_SPECS_TABLES = DJANGO_TABLES["specs"]
 
 
-@pytest.fixture
-def server() -> Server:
-    return Server.of_test_databases()
-
-
 @pytest.fixture(scope="module")
 def protected_server():
     with password_protected_server("right-Passw0rd") as protected:

@@ -11,7 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connections, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from accounts import services as accounts_services
@@ -32,6 +32,7 @@ from socrates.user_deletion import apply_user_deletion
 from specs.models import Project, Session, UserBehaviorPattern
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.billing.factories import InvoiceFactory, LLMUsageFactory, SubscriptionFactory
+from tests.postgres import run_at_once
 from tests.specs.factories import ProjectFactory, ShareFactory, TeamFactory, TeamMemberFactory
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -295,16 +296,6 @@ def test_an_expired_share_does_not_make_an_heir():
     assert not Project.objects.filter(pk=project.pk).exists()
 
 
-def run_alone(work, outcomes: list) -> None:
-    try:
-        work()
-        outcomes.append("ok")
-    except Exception as error:
-        outcomes.append(repr(error))
-    finally:
-        connections.close_all()
-
-
 @pytest.mark.django_db(databases=["specs"], transaction=True)
 def test_deletions_applied_at_once_never_hand_a_project_to_a_user_deleted_meanwhile():
     owner, admin, viewer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -317,7 +308,6 @@ def test_deletions_applied_at_once_never_hand_a_project_to_a_user_deleted_meanwh
         project=project, shared_by_id=owner, shared_with_user_id=viewer, permission_level="view"
     )
     admin_applied = threading.Event()
-    outcomes = []
 
     def delete_admin():
         with transaction.atomic(using=SPECS):
@@ -329,14 +319,7 @@ def test_deletions_applied_at_once_never_hand_a_project_to_a_user_deleted_meanwh
         admin_applied.wait()
         apply_user_deletion([owner])
 
-    threads = [
-        threading.Thread(target=run_alone, args=(work, outcomes))
-        for work in (delete_admin, delete_owner)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_at_once(delete_admin, delete_owner)
 
     assert outcomes == ["ok", "ok"]
     project.refresh_from_db()
