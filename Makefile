@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test e2e fuzz db db-stop migrate lint format bench
+.PHONY: run test e2e fuzz db db-stop migrate lint format bench wrk
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,30 @@ e2e: db
 fuzz: export FUZZ_EXAMPLES ?= 1000
 fuzz: db
 	@$(call pytest,tests/fuzz $(PYTEST_ARGS))
+
+# The benchmark's extras beside the project's packages, and the legacy peer's own virtualenv.
+PEER_VENV := .venv-peer
+$(VENV)/.bench-installed: bench/requirements.txt | $(INSTALLED)
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	touch $@
+
+$(PEER_VENV)/.installed: bench/peers/legacy/requirements.txt
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/pip install --quiet -r bench/peers/legacy/requirements.txt
+	touch $@
+
+# wrk from Debian's packages when it can be installed; otherwise bench.web.load
+# falls back to its Python load generator.
+wrk:
+	@command -v wrk >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		$$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+		echo "wrk could not be installed: the Python load generator will drive the servers"; }
+
+## The web benchmark: this project, its legacy peer and a raw floor (bench/results/latest.md).
+bench: db wrk $(VENV)/.bench-installed $(PEER_VENV)/.installed
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,5 @@
+"""``python -m bench``: the web benchmark (bench.web.run)."""
+
+from bench.web.run import main
+
+main()

@@ -1,0 +1,1 @@
+"""The three servers the web benchmark compares, and what they share."""
