@@ -11,20 +11,12 @@ from enum import IntEnum
 from uuid import UUID
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import (
-    Avg,
-    Case,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    When,
-)
-from django.db.models.functions import Coalesce, Now
+from django.db.models import Avg, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from accounts.models import AdminPermission
-from collaboration.models import MemberStatus, ProjectShare, SharePermission, TeamMember
+from collaboration.models import MemberStatus, SharePermission
 from specs.models import Project, Specification, UserBehaviorPattern
 
 
@@ -48,65 +40,74 @@ SHARE_LEVELS = {
 }
 
 
-def _unexpired() -> Q:
-    return Q(expiry_date__isnull=True) | Q(expiry_date__gt=Now())
+# The two questions every project request asks are written once as SQL: built
+# with the ORM, their subqueries cost more to compose than to run (several
+# milliseconds a request, bench/results/latest.md), and they never change.
+_LIVE_SHARE = "(s.expiry_date IS NULL OR s.expiry_date > statement_timestamp())"
+_ACTIVE_TEAMS_OF_USER = (
+    f"SELECT m.team_id FROM team_members m WHERE m.user_id = %s AND m.status = "
+    f"'{MemberStatus.ACTIVE}'"
+)
 
+# The ids of the projects a user can see: a union of three index lookups
+# (owned, shared with the user, shared with their teams); an OR across them
+# would make PostgreSQL read every project. Parameters: the user, three times.
+VISIBLE_PROJECT_IDS = f"""
+    SELECT p.id FROM projects p WHERE p.owner_id = %s
+    UNION SELECT s.project_id FROM project_shares s
+          WHERE s.shared_with_user_id = %s AND {_LIVE_SHARE}
+    UNION SELECT s.project_id FROM project_shares s
+          WHERE s.shared_with_team_id IN ({_ACTIVE_TEAMS_OF_USER}) AND {_LIVE_SHARE}
+"""
 
-def _active_teams_of(user_id: UUID) -> QuerySet[TeamMember]:
-    return TeamMember.objects.filter(user_id=user_id, status=MemberStatus.ACTIVE).values("team_id")
-
-
-def live_shares_for(user_id: UUID) -> QuerySet[ProjectShare]:
-    """Unexpired shares to the user, or to a team the user is an active member of."""
-    return ProjectShare.objects.filter(
-        _unexpired(),
-        Q(shared_with_user_id=user_id) | Q(shared_with_team_id__in=_active_teams_of(user_id)),
-    )
+# The user's best live share on the project of the enclosing query's row.
+# Parameters: the user, twice.
+_SHARE_RANK_CASES = " ".join(
+    f"WHEN '{share}' THEN {level.value}" for share, level in SHARE_LEVELS.items()
+)
+BEST_SHARE_RANK = f"""
+    SELECT max(CASE s.permission_level {_SHARE_RANK_CASES} END) FROM project_shares s
+    WHERE s.project_id = projects.id AND {_LIVE_SHARE}
+      AND (s.shared_with_user_id = %s OR s.shared_with_team_id IN ({_ACTIVE_TEAMS_OF_USER}))
+"""
 
 
 def visible_projects(user_id: UUID) -> QuerySet[Project]:
     """The projects a user can see, as one SQL statement.
 
-    A union of three index lookups (owned, shared with the user, shared with
-    their teams): an OR across them would make PostgreSQL read every project.
+    PostgreSQL can't guess how many ids the union gives and, against the union
+    itself, hashes every project (a scan that grows with the table). Unnested
+    from an array the ids count as a few, and each is fetched by primary key.
     """
-    owned = Project.objects.filter(owner_id=user_id).values("pk")
-    unexpired = ProjectShare.objects.filter(_unexpired())
-    shared = unexpired.filter(shared_with_user_id=user_id).values("project_id")
-    via_teams = unexpired.filter(shared_with_team_id__in=_active_teams_of(user_id)).values(
-        "project_id"
+    return Project.objects.filter(
+        pk__in=RawSQL(f"SELECT unnest(ARRAY({VISIBLE_PROJECT_IDS}))", [user_id] * 3)
     )
-    return Project.objects.filter(pk__in=owned.union(shared, via_teams))
 
 
-_SHARE_RANK = Case(
-    *(When(permission_level=share, then=level.value) for share, level in SHARE_LEVELS.items()),
-    output_field=IntegerField(),
-)
+def level_of(project: Project, user_id: UUID) -> AccessLevel | None:
+    """The level of a project loaded by ``project_with_access``."""
+    if project.owner_id == user_id:
+        return AccessLevel.OWNER
+    return AccessLevel(project.share_rank) if project.share_rank else None
+
+
+def project_with_access(user_id: UUID, project_id) -> tuple[Project | None, AccessLevel | None]:
+    """The project and the user's level on it, in one query; (None, None) when
+    it does not exist, and a level of None when the user can't see it."""
+    found = list(
+        Project.objects.filter(pk=project_id).annotate(
+            share_rank=RawSQL(BEST_SHARE_RANK, [user_id] * 2)
+        )
+    )
+    if not found:
+        return None, None
+    return found[0], level_of(found[0], user_id)
 
 
 def access_level(user_id: UUID, project_id) -> AccessLevel | None:
     """The user's level on a project, or None when the project is not visible to
     them (or does not exist): one query."""
-    best_share = (
-        live_shares_for(user_id)
-        .filter(project_id=OuterRef("pk"))
-        .annotate(rank=_SHARE_RANK)
-        .order_by("-rank")
-        .values("rank")[:1]
-    )
-    found = (
-        Project.objects.filter(pk=project_id)
-        .annotate(share_rank=Subquery(best_share))
-        .values_list("owner_id", "share_rank")
-        .first()
-    )
-    if found is None:
-        return None
-    owner_id, share_rank = found
-    if owner_id == user_id:
-        return AccessLevel.OWNER
-    return AccessLevel(share_rank) if share_rank else None
+    return project_with_access(user_id, project_id)[1]
 
 
 # Quality and export -----------------------------------------------------------

@@ -1,18 +1,21 @@
+from functools import cached_property
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.api.views import AdminViewMixin
 from accounts.models import AdminPermission
 from collaboration.services import ActivityContext
 from socrates.api.pagination import ChronologicalCursorPagination
+from socrates.api.renderers import JSONRenderer
 from socrates.api.serializers import validated
 from socrates.api.viewsets import AccessCheckedViewSet, ServiceWrites
+from socrates.errors import NotFound
 from specs import selectors, services
 from specs.api.filters import AnalyticsMetricFilter, ProjectFilter, SpecificationFilter
 from specs.api.renderers import MarkdownRenderer
@@ -53,16 +56,24 @@ from specs.selectors import AccessLevel, AnalyticsLevel
 
 
 class ProjectAccessMixin:
-    """The project a request is about is found through the caller's access."""
+    """The project a request is about is found with the caller's access to it,
+    in one query, once per request."""
 
     not_found_message = "No such project."
     project_lookup = "project_id"
 
+    @cached_property
+    def _project_and_level(self) -> tuple[Project | None, AccessLevel | None]:
+        return selectors.project_with_access(self.request.user.pk, self.kwargs[self.project_lookup])
+
     def access_level(self):
-        return selectors.access_level(self.request.user.pk, self.kwargs[self.project_lookup])
+        return self._project_and_level[1]
 
     def get_project(self) -> Project:
-        return get_object_or_404(Project, pk=self.kwargs[self.project_lookup])
+        project, level = self._project_and_level
+        if level is None:
+            raise NotFound(self.not_found_message)
+        return project
 
     def activity_context(self) -> ActivityContext:
         return ActivityContext.from_request(self.request)
@@ -103,6 +114,12 @@ class ProjectViewSet(
 
     def get_queryset(self):
         return selectors.visible_projects(self.request.user.pk)
+
+    def get_object(self):
+        # The access check of every detail action has loaded it.
+        project = self.get_project()
+        self.check_object_permissions(self.request, project)
+        return project
 
     def perform_create(self, serializer):
         serializer.instance = services.create_project(
@@ -204,12 +221,9 @@ class SpecificationViewSet(
     }
 
     def get_queryset(self):
+        # Current versions only unless ?history=true (SpecificationFilter), in
+        # lists; any version is found by its id.
         return self.get_project().specifications.all()
-
-    def filter_queryset(self, queryset):
-        # Filters (and current-only unless ?history=true) apply to lists; any
-        # version is found by its id.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def perform_create(self, serializer):
         serializer.instance = services.write_specification(

@@ -100,6 +100,27 @@ def test_the_visible_projects_are_one_sql_statement():
     assert len(queries) == 1
 
 
+def test_one_project_is_read_with_its_access_check_in_one_query(client_for):
+    project = ProjectFactory()
+    member = TeamMemberFactory()
+    ShareFactory(project=project, shared_with_team=member.team)
+
+    with CaptureQueriesContext(connections["specs"]) as queries:
+        response = client_for(User.objects.get(pk=member.user_id)).get(f"{API}/{project.pk}/")
+
+    assert response.status_code == 200
+    assert response.data["id"] == str(project.pk)
+    assert len(queries) == 1
+
+
+def test_a_project_found_by_its_id_ignores_the_list_filters(client_for):
+    project = ProjectFactory()
+
+    response = client_for(_owner(project)).get(f"{API}/{project.pk}/?status=archived")
+
+    assert (response.status_code, response.data["status"]) == (200, "active")
+
+
 def test_delete_archives_restore_brings_back_and_destroy_needs_archived(client_for):
     project = ProjectFactory()
     client = client_for(_owner(project))
