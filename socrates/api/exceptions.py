@@ -9,11 +9,11 @@ import psycopg2.errorcodes
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from socrates.api.errors import database_unavailable_response
+from socrates.api.renderers import JSONRenderer
 from socrates.db import errors
 from socrates.error_codes import ErrorCode
 from socrates.errors import DomainError
