@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Socrates API",
     "DESCRIPTION": "Turn an idea into a software specification through guided questions.",
     "VERSION": "1.0.0",
+    "DEFAULT_GENERATOR_CLASS": "socrates.api.schema.CachedSchemaGenerator",
     # Swagger UI and Redoc from the project's own static files: /api/docs/ works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,7 +1,9 @@
 """The OpenAPI description every view shares: each operation lists the errors
 it can answer, all in the one error format (socrates.api.exceptions)."""
 
+from django.utils import translation
 from drf_spectacular import openapi
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
@@ -70,3 +72,20 @@ class AutoSchema(openapi.AutoSchema):
 
     def _is_paginated_list(self) -> bool:
         return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
+
+
+class CachedSchemaGenerator(SchemaGenerator):
+    """The public schema, generated once per process for each API version and
+    language: it changes only with the code, and generating it takes about
+    half a second that every ``GET /api/schema/`` would otherwise spend."""
+
+    _public_schemas: dict = {}
+
+    def get_schema(self, request=None, public=False):
+        if not public:
+            # Filtered by what the requesting user may see: not shared.
+            return super().get_schema(request, public)
+        key = (self.api_version, translation.get_language())
+        if key not in self._public_schemas:
+            self._public_schemas[key] = super().get_schema(request, public)
+        return self._public_schemas[key]

@@ -1,9 +1,11 @@
 """The OpenAPI schema documents errors and constraints, so a client generator learns them."""
 
 import pytest
+from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import AdminPermission
+from socrates.api.schema import CachedSchemaGenerator
 
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 ERROR_SCHEMA = "#/components/schemas/Error"
@@ -75,3 +77,25 @@ def test_swagger_ui_is_served_from_the_projects_own_static_files(client):
 
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
+
+
+def test_the_served_schema_is_generated_once_per_language(client, monkeypatch):
+    monkeypatch.setattr(CachedSchemaGenerator, "_public_schemas", {})
+    generated = []
+    generate = SchemaGenerator.get_schema
+
+    def counted(self, request=None, public=False):
+        generated.append(translation.get_language())
+        return generate(self, request, public)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counted)
+
+    first = client.get("/api/schema/", {"format": "json"})
+    again = client.get("/api/schema/", {"format": "json"})
+    yaml = client.get("/api/schema/")
+    french = client.get("/api/schema/", {"format": "json", "lang": "fr"})
+
+    assert {r.status_code for r in (first, again, yaml, french)} == {200}
+    assert first.content == again.content
+    assert yaml.content.startswith(b"openapi:")
+    assert generated == ["en-us", "fr"]
