@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from socrates.api.serializers import FastRepresentationMixin
 from specs.models import (
     AnalyticsMetric,
     Conflict,
@@ -17,7 +18,7 @@ from specs.models import (
 from specs.services import EFFECTIVENESS_COUNTS, EFFECTIVENESS_SCORES, SCORE_RANGE
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is None:
@@ -54,7 +55,7 @@ class TransferSerializer(serializers.Serializer):
     user_id = serializers.UUIDField(help_text="The active user who becomes the owner.")
 
 
-class SpecificationSerializer(serializers.ModelSerializer):
+class SpecificationSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None:
@@ -166,7 +167,7 @@ class SessionSerializer(serializers.ModelSerializer):
         return fields
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     class Meta:
         model = ConversationMessage
         fields = [
