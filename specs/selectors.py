@@ -95,8 +95,10 @@ def project_with_access(user_id: UUID, project_id) -> tuple[Project | None, Acce
     """The project and the user's level on it, in one query; (None, None) when
     it does not exist, and a level of None when the user can't see it."""
     found = list(
-        Project.objects.filter(pk=project_id).annotate(
-            share_rank=RawSQL(BEST_SHARE_RANK, [user_id] * 2)
+        Project.objects.raw(
+            f"SELECT projects.*, ({BEST_SHARE_RANK}) AS share_rank FROM projects"
+            " WHERE projects.id = %s",
+            [user_id, user_id, project_id],
         )
     )
     if not found:

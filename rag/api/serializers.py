@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from rag.models import DocumentChunk, KnowledgeBaseDocument
-from socrates.api.serializers import FastRepresentationMixin
+from socrates.api.serializers import LeanModelSerializer
 
 # Counters and versions are the services' to move.
 DOCUMENT_READ_ONLY = ["version", "usage_count", "created_at", "updated_at"]
@@ -65,7 +65,7 @@ class SearchParametersSerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
 
 
-class SearchHitSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+class SearchHitSerializer(LeanModelSerializer):
     document_title = serializers.CharField(allow_null=True)
     rank = serializers.FloatField(help_text="Higher is better; terms in a heading weigh more.")
     snippet = serializers.CharField(help_text="The best passages, matches inside <b></b>.")

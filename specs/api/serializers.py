@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from socrates.api.serializers import FastRepresentationMixin
+from socrates.api.serializers import LeanModelSerializer
 from specs.models import (
     AnalyticsMetric,
     Conflict,
@@ -18,7 +18,7 @@ from specs.models import (
 from specs.services import EFFECTIVENESS_COUNTS, EFFECTIVENESS_SCORES, SCORE_RANGE
 
 
-class ProjectSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+class ProjectSerializer(LeanModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is None:
@@ -55,7 +55,7 @@ class TransferSerializer(serializers.Serializer):
     user_id = serializers.UUIDField(help_text="The active user who becomes the owner.")
 
 
-class SpecificationSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+class SpecificationSerializer(LeanModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if self.instance is not None:
@@ -167,7 +167,7 @@ class SessionSerializer(serializers.ModelSerializer):
         return fields
 
 
-class MessageSerializer(FastRepresentationMixin, serializers.ModelSerializer):
+class MessageSerializer(LeanModelSerializer):
     class Meta:
         model = ConversationMessage
         fields = [

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from rag.api.serializers import SearchHitSerializer
 from rag.selectors import search_chunks
-from socrates.api.serializers import FastRepresentationMixin
+from socrates.api.serializers import LeanModelSerializer
 from specs.api.serializers import MessageSerializer, ProjectSerializer, SpecificationSerializer
 from specs.models import ConversationMessage, Project, Session, Specification
 from tests.rag.factories import DocumentFactory
@@ -24,7 +24,7 @@ def drf(serializer, instance) -> dict:
 def assert_same_as_drf(serializer_class, instances):
     serializer = serializer_class(instances, many=True)
     assert serializer.data == [drf(serializer.child, instance) for instance in instances]
-    assert issubclass(serializer_class, FastRepresentationMixin)
+    assert issubclass(serializer_class, LeanModelSerializer)
 
 
 def test_projects_with_empty_and_full_columns():
@@ -89,3 +89,13 @@ def test_search_hits_with_annotations():
 
     assert hits
     assert_same_as_drf(SearchHitSerializer, hits)
+
+
+def test_fields_built_once_are_copied_so_one_serializer_cannot_change_anothers():
+    creating = ProjectSerializer()
+    changing = ProjectSerializer(ProjectFactory())
+
+    assert creating.fields["current_phase"].read_only
+    assert not changing.fields["current_phase"].read_only
+    assert ProjectSerializer().fields["current_phase"].read_only
+    assert creating.fields["name"] is not changing.fields["name"]
