@@ -228,8 +228,12 @@ VOLATILE = {"id", "version", "created_at", "updated_at"}
 
 
 def _comparable(body: bytes, port: int, reads: bool):
-    text = body.decode().replace(f"127.0.0.1:{port}", "HOST")
-    document = json.loads(text)
+    text = body.decode(errors="replace").replace(f"127.0.0.1:{port}", "HOST")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        # An error page: reported as a JSON mismatch, with the server's log.
+        return {"not JSON": text[:200]}
     if not reads and isinstance(document, dict):
         return {key: value for key, value in document.items() if key not in VOLATILE}
     return document

@@ -10,6 +10,7 @@ each checked-out connection is health-checked with one ``SELECT 1``
 import os
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends
 from sqlalchemy import create_engine
@@ -21,6 +22,10 @@ from bench.servers import counting
 
 def _engine(dsn_variable: str) -> Engine:
     url = make_url(os.environ[dsn_variable]).set(drivername="postgresql+psycopg2")
+    if url.host and url.host.startswith("%2F"):
+        # A Unix socket directory: libpq reads it percent-encoded as the host,
+        # SQLAlchemy only as the ``host`` query parameter.
+        url = url.set(host=None).update_query_dict({"host": unquote(url.host)})
     return create_engine(
         url,
         pool_pre_ping=True,
