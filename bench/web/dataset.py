@@ -72,6 +72,11 @@ class Subjects:
     api_key: str = API_KEY
 
     @property
+    def owned_project_ids(self) -> list[str]:
+        """The benchmark user's own projects: the writes go to each in turn."""
+        return [row_id(Kind.PROJECT, p) for p in range(0, PROJECTS, USERS)]
+
+    @property
     def search_word(self) -> str:
         return vocabulary()[SEARCH_WORD_INDEX]
 
@@ -467,7 +472,7 @@ def block_rows() -> int:
 
 def fill(auth, specs, *, blocks: range, password_hash: str) -> None:
     """COPY ``blocks`` into the two open connections, then the fixed rows of
-    block 0 (the benchmark user's API key and subscription), then ANALYZE."""
+    block 0 (the benchmark user's API key and subscription)."""
     with tqdm(
         total=block_rows() * len(blocks),
         unit=" rows",
@@ -501,9 +506,11 @@ def fill(auth, specs, *, blocks: range, password_hash: str) -> None:
                 "UPDATE sessions SET message_count = %s WHERE id = %s",
                 [MESSAGES, row_id(Kind.SESSION, 0)],
             )
-    # Table by table: a database-wide ANALYZE also takes the shared catalogs,
-    # which the other connection's open transaction holds.
-    for connection, tables in ((auth, auth_tables("")), (specs, SPECS_TABLES)):
-        with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f"ANALYZE {table.name}")
+
+
+def filled_tables() -> dict[str, tuple[str, ...]]:
+    """The tables ``fill`` writes, by database alias."""
+    return {
+        "auth": tuple(table.name for table in auth_tables("")),
+        "specs": (*(table.name for table in SPECS_TABLES), "api_keys", "subscriptions"),
+    }

@@ -1,6 +1,7 @@
 """Load on loopback: wrk when the machine has it, a Python generator otherwise."""
 
 import http.client
+import itertools
 import json
 import os
 import shutil
@@ -22,6 +23,12 @@ class Request:
     header: str
     header_value: str
     body: str = ""
+    # More paths taken in turn after ``path``: writes spread over several rows.
+    more_paths: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.path, *self.more_paths)
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ def _wrk(port: int, request: Request, seconds: float) -> Measure:
         "BENCH_BODY": request.body,
         "BENCH_HEADER": request.header,
         "BENCH_HEADER_VALUE": request.header_value,
+        "BENCH_PATHS": " ".join(request.paths),
     }
     completed = subprocess.run(
         [
@@ -61,7 +69,7 @@ def _wrk(port: int, request: Request, seconds: float) -> Measure:
             f"{max(1, round(seconds))}s",
             "--script",
             str(WRK_SCRIPT),
-            f"http://127.0.0.1:{port}{request.path}",
+            f"http://127.0.0.1:{port}",
         ],
         env=env,
         capture_output=True,
@@ -87,11 +95,12 @@ def _python(port: int, request: Request, seconds: float) -> Measure:
 
     def client() -> None:
         nonlocal failed
+        paths = itertools.cycle(request.paths)
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             connection = http.client.HTTPConnection("127.0.0.1", port)
             try:
-                connection.request(request.method, request.path, request.body or None, headers)
+                connection.request(request.method, next(paths), request.body or None, headers)
                 response = connection.getresponse()
                 response.read()
                 ok = response.status < 400

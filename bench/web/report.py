@@ -83,7 +83,7 @@ def write(facts: dict, endpoints, servers) -> None:
     if "scaled_load" in facts:
         lines += [
             "",
-            f"## Ten times the data ({facts['arguments']['scale']} blocks; "
+            f"## {facts['arguments']['scale']} times the data ({facts['arguments']['scale']} blocks; "
             f"nine more filled in {facts['scaled_fill_seconds']:.0f} s)",
             "",
             _scaled_table(facts, endpoints, names),
@@ -143,8 +143,8 @@ def _targets(facts, endpoints) -> list[str]:
         if not endpoint.reads:
             continue
         project = load[endpoint.name, "project"].requests_per_second
-        peer = project / load[endpoint.name, "peer"].requests_per_second
-        floor = project / load[endpoint.name, "floor"].requests_per_second
+        peer = project / max(load[endpoint.name, "peer"].requests_per_second, 1e-9)
+        floor = project / max(load[endpoint.name, "floor"].requests_per_second, 1e-9)
         lines.append(
             f"- {endpoint.title}: {_mark(peer >= PEER_TARGET)} {peer:.2f}× the peer "
             f"(≥ {PEER_TARGET}×), {_mark(floor >= FLOOR_TARGET)} {floor:.2f}× the floor "
@@ -154,7 +154,7 @@ def _targets(facts, endpoints) -> list[str]:
     lines.append(
         f"- a page 1,000,000 messages deep: {_mark(deep <= DEEP_TARGET * first)} "
         f"p50 {deep:.1f} ms against {first:.1f} ms for the first page "
-        f"({deep / first:.2f}×, ≤ {DEEP_TARGET}×)"
+        f"({_ratio(deep, first)}, ≤ {DEEP_TARGET}×)"
     )
     if "scaled_load" in facts:
         for name in ("projects", "messages", "deep"):
@@ -165,8 +165,9 @@ def _targets(facts, endpoints) -> list[str]:
                 == facts["scaled_probe"][name, "project"]["queries"]
             )
             lines.append(
-                f"- {name} with ten times the data: {_mark(after <= SCALE_TOLERANCE * before)} "
-                f"p50 {after:.1f} ms against {before:.1f} ms ({after / before:.2f}×); "
+                f"- {name} with {facts['arguments']['scale']} times the data: "
+                f"{_mark(after <= SCALE_TOLERANCE * before)} "
+                f"p50 {after:.1f} ms against {before:.1f} ms ({_ratio(after, before)}); "
                 f"{_mark(same_sql)} the same SQL per request"
             )
     return lines

@@ -7,6 +7,17 @@ if body ~= nil and body ~= "" then
 end
 wrk.headers[os.getenv("BENCH_HEADER")] = os.getenv("BENCH_HEADER_VALUE")
 
+-- Several paths (a write spread over several rows) are taken in turn.
+local paths = {}
+for path in string.gmatch(os.getenv("BENCH_PATHS"), "%S+") do
+  table.insert(paths, path)
+end
+local turn = 0
+request = function()
+  turn = turn % #paths + 1
+  return wrk.format(nil, paths[turn])
+end
+
 done = function(summary, latency, requests)
   local errors = summary.errors
   io.write(string.format(

@@ -1,3 +1,5 @@
+from django.core.paginator import Paginator
+from django.db.models import Count, Window
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
@@ -42,6 +44,31 @@ class StandardPagination(PageNumberPagination):
         for parameter in parameters:
             parameter["schema"].update(bounds[parameter["name"]])
         return parameters
+
+
+class PageWithCountPaginator(Paginator):
+    """A page and the total in one statement: each row of the page carries
+    ``COUNT(*) OVER ()``, so the rows are found once instead of twice."""
+
+    def page(self, number):
+        bottom = (int(number) - 1) * self.per_page
+        rows = list(
+            self.object_list.annotate(total_rows=Window(Count("pk")))[
+                bottom : bottom + self.per_page
+            ]
+        )
+        # A page past the end has no row to carry the total: counted apart.
+        self.count = rows[0].total_rows if rows else self.object_list.count()
+        return self._get_page(rows, self.validate_number(number), self)
+
+
+class SmallListPagination(StandardPagination):
+    """For lists whose every row is found through an index anyway, such as a
+    caller's projects (through their shares). On a whole large table, where
+    an index on the ordering can stop a page early, two statements are
+    cheaper: the window count reads every row."""
+
+    django_paginator_class = PageWithCountPaginator
 
 
 class ChronologicalCursorPagination(CursorPagination):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from accounts.api.views import AdminViewMixin
 from accounts.models import AdminPermission
 from collaboration.services import ActivityContext
-from socrates.api.pagination import ChronologicalCursorPagination
+from socrates.api.pagination import ChronologicalCursorPagination, SmallListPagination
 from socrates.api.renderers import JSONRenderer
 from socrates.api.serializers import validated
 from socrates.api.viewsets import AccessCheckedViewSet, ServiceWrites
@@ -91,6 +91,7 @@ class ProjectViewSet(
     """Projects the caller can see. DELETE archives; ``destroy/`` deletes for good."""
 
     serializer_class = ProjectSerializer
+    pagination_class = SmallListPagination
     filterset_class = ProjectFilter
     search_fields = ["name"]
     # Orderings on indexed columns only.

@@ -121,6 +121,28 @@ def test_a_project_found_by_its_id_ignores_the_list_filters(client_for):
     assert (response.status_code, response.data["status"]) == (200, "active")
 
 
+def test_the_project_list_pages_carry_the_total_found_with_them(client_for):
+    owner = UserFactory()
+    for n in range(5):
+        ProjectFactory(owner_id=owner.pk, user_id=owner.pk, creator_id=owner.pk, name=f"p{n}")
+    client = client_for(owner)
+
+    with CaptureQueriesContext(connections["specs"]) as queries:
+        first = client.get(f"{API}/", {"page_size": 2})
+    # Read now: the next request clears the connection's query log.
+    assert len(queries) == 1
+    last = client.get(f"{API}/", {"page_size": 2, "page": 3})
+    beyond = client.get(f"{API}/", {"page_size": 2, "page": 4})
+    nothing = client_for(UserFactory()).get(f"{API}/")
+
+    assert (first.data["count"], len(first.data["results"]), first.data["previous"]) == (5, 2, None)
+    assert first.data["next"].endswith("page=2&page_size=2")
+    assert (last.data["count"], [p["name"] for p in last.data["results"]]) == (5, ["p0"])
+    assert last.data["next"] is None
+    assert beyond.status_code == 404
+    assert (nothing.status_code, nothing.data["count"], nothing.data["results"]) == (200, 0, [])
+
+
 def test_delete_archives_restore_brings_back_and_destroy_needs_archived(client_for):
     project = ProjectFactory()
     client = client_for(_owner(project))
