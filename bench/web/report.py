@@ -81,10 +81,11 @@ def write(facts: dict, endpoints, servers) -> None:
         f"Data: one block by COPY in {facts['fill_seconds']:.0f} s.",
     ]
     if "scaled_load" in facts:
+        scale = facts["arguments"]["scale"]
         lines += [
             "",
-            f"## {facts['arguments']['scale']} times the data ({facts['arguments']['scale']} blocks; "
-            f"nine more filled in {facts['scaled_fill_seconds']:.0f} s)",
+            f"## {scale} times the data ({scale - 1} more blocks filled in "
+            f"{facts['scaled_fill_seconds']:.0f} s)",
             "",
             _scaled_table(facts, endpoints, names),
         ]
