@@ -1,6 +1,7 @@
 from django.core.paginator import Paginator
 from django.db.models import Count, Window
-from rest_framework.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 from socrates.api.validation import BIGINT_RANGE
@@ -84,6 +85,19 @@ class ChronologicalCursorPagination(CursorPagination):
         return positive_int_param(
             request, self.page_size_query_param, self.page_size, self.max_page_size
         )
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # A position is a created_at: any other text was not made here (and
+        # would reach the database as a malformed timestamp).
+        if cursor is not None and cursor.position is not None:
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:
+                valid = False
+            if not valid:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -1,7 +1,9 @@
 """Sessions and their conversation: message_count stays equal to the messages."""
 
+import base64
 import threading
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connections
@@ -56,6 +58,19 @@ def test_posting_messages_counts_them_and_pages_by_cursor(client_for):
     assert [m["content"] for m in first["results"]] == ["answer 0", "answer 1"]
     assert [m["content"] for m in second["results"]] == ["answer 2", "answer 3"]
     assert "count" not in first
+
+
+@pytest.mark.parametrize("position", ["not-a-date", "2026-13-45 99:00:00+00:00", ""])
+def test_a_cursor_whose_position_is_no_timestamp_is_not_found(client_for, position):
+    project = ProjectFactory()
+    session = Session.objects.create(project=project)
+    cursor = base64.b64encode(urlencode({"p": position}).encode()).decode()
+
+    response = client_for(User.objects.get(pk=project.owner_id)).get(
+        f"{sessions_url(project)}{session.pk}/messages/", {"cursor": cursor}
+    )
+
+    assert (response.status_code, response.data["detail"]) == (404, "Invalid cursor")
 
 
 def test_a_viewer_reads_the_conversation_but_cannot_post(client_for):
