@@ -341,6 +341,26 @@ def _median(values: list[load.Measure]) -> load.Measure:
     )
 
 
+def measure(
+    servers: list[Server], chosen: list[Endpoint], arguments, postgres: PostgresServer
+) -> tuple[dict, dict, dict]:
+    """The endpoints' statements and JSON (servers counting), then their load
+    (servers not counting) and the memory of each server's workers after it."""
+    with serving(servers, count_queries=True):
+        probed = probe(servers, chosen)
+    with serving(servers, count_queries=False):
+        measures = loaded(
+            servers,
+            chosen,
+            rounds=arguments.rounds,
+            seconds=arguments.seconds,
+            warmup=arguments.warmup,
+            postgres=postgres,
+        )
+        memory = {server.name: server.worker_rss_mib() for server in servers}
+    return probed, measures, memory
+
+
 @contextmanager
 def serving(servers: list[Server], *, count_queries: bool):
     try:
@@ -387,34 +407,18 @@ def main() -> None:
         for server in servers:
             # The run outlasts the default 30-minute access token.
             server.env["ACCESS_TOKEN_LIFETIME_MINUTES"] = "600"
-        with serving(servers, count_queries=True):
+        with serving(servers[:1], count_queries=False):
             chosen = endpoints(sign_in(servers[0].port))
-            facts["probe"] = probe(servers, chosen)
-        with serving(servers, count_queries=False):
-            facts["load"] = loaded(
-                servers,
-                chosen,
-                rounds=arguments.rounds,
-                seconds=arguments.seconds,
-                warmup=arguments.warmup,
-                postgres=postgres,
-            )
-            facts["rss_mib"] = {server.name: server.worker_rss_mib() for server in servers}
+        facts["probe"], facts["load"], facts["rss_mib"] = measure(
+            servers, chosen, arguments, postgres
+        )
         if arguments.scale > 1:
             print(f"== {arguments.scale} times the data", flush=True)
             facts["scaled_fill_seconds"] = fill(postgres, range(1, arguments.scale))
             scaled = [e for e in chosen if e.name in ("projects", "messages", "deep")]
-            with serving(servers, count_queries=True):
-                facts["scaled_probe"] = probe(servers, scaled)
-            with serving(servers, count_queries=False):
-                facts["scaled_load"] = loaded(
-                    servers,
-                    scaled,
-                    rounds=arguments.rounds,
-                    seconds=arguments.seconds,
-                    warmup=arguments.warmup,
-                    postgres=postgres,
-                )
+            facts["scaled_probe"], facts["scaled_load"], _ = measure(
+                servers, scaled, arguments, postgres
+            )
     finally:
         if not arguments.keep:
             postgres.drop(*NAMES.values(), *DDL_NAMES.values())
