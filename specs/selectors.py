@@ -42,7 +42,7 @@ SHARE_LEVELS = {
 
 # The two questions every project request asks are written once as SQL: built
 # with the ORM, their subqueries cost more to compose than to run (several
-# milliseconds a request, bench/results/latest.md), and they never change.
+# milliseconds a request: README, "Performance"), and they never change.
 _LIVE_SHARE = "(s.expiry_date IS NULL OR s.expiry_date > statement_timestamp())"
 _ACTIVE_TEAMS_OF_USER = (
     f"SELECT m.team_id FROM team_members m WHERE m.user_id = %s AND m.status = "

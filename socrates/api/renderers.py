@@ -1,7 +1,7 @@
 """JSON responses rendered by orjson: what DRF's JSONRenderer writes (compact,
 UTF-8, datetimes in UTC ending in "Z"; only a float's exponent is spelled
 shorter, 1.5e-7 for 1.5e-07), several times faster on the lists that make up
-most of the API's traffic (bench/results/latest.md)."""
+most of the API's traffic (README, "Performance")."""
 
 import orjson
 from rest_framework import renderers
