@@ -226,7 +226,11 @@ def write_specification(
     """
     with atomic_for(Specification):
         _lock(project)
-        current = Specification.objects.filter(project=project, key=key, is_current=True).first()
+        # At most one row is current (uq_specifications_current_key), so no
+        # ORDER BY: with one (first() orders by id) PostgreSQL may walk the
+        # primary key past every other specification to find it.
+        found = list(Specification.objects.filter(project=project, key=key, is_current=True)[:1])
+        current = found[0] if found else None
         if current is None:
             # A new key counts against the plan of the project's owner.
             require_room_for(
