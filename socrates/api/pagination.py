@@ -59,7 +59,11 @@ class PageWithCountPaginator(Paginator):
             ]
         )
         # A page past the end has no row to carry the total: counted apart.
-        self.count = rows[0].total_rows if rows else self.object_list.count()
+        if rows:
+            first = rows[0]
+            self.count = first["total_rows"] if isinstance(first, dict) else first.total_rows
+        else:
+            self.count = self.object_list.count()
         return self._get_page(rows, self.validate_number(number), self)
 
 

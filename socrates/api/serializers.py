@@ -78,8 +78,12 @@ class LeanModelSerializer(serializers.ModelSerializer):
       model attribute, are converted the way their ``to_representation``
       would; any other field, a callable attribute or a missing one goes
       through DRF as usual.
+    - How each field is read is planned once per class (and time zone), so a
+      subclass's ``get_fields`` may change how fields validate (read-only,
+      validators) but not which fields are read or their kinds.
 
-    tests/socrates/test_serializers.py holds each one to DRF's own output.
+    tests/socrates/test_serializers.py holds each one to DRF's own output, and
+    every subclass to one plan whatever its instance.
     """
 
     def get_fields(self):
@@ -91,7 +95,29 @@ class LeanModelSerializer(serializers.ModelSerializer):
 
     @cached_property
     def _representation_plan(self) -> list:
+        """(field name, attribute, converter) per readable field, built once per
+        class and time zone: a plain column's converter needs no bound field, so
+        rendering reads no ``self.fields`` (whose copies cost more than a page)
+        unless a field must go through DRF (``converter`` None)."""
         time_zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        plans = type(self).__dict__.get("_plans")
+        if plans is None:
+            plans = type(self)._plans = {}
+        plan = plans.get(time_zone)
+        if plan is None:
+            plan = plans[time_zone] = self._build_plan(time_zone)
+        return plan
+
+    @classmethod
+    def read_columns(cls) -> list[str] | None:
+        """The columns a row is rendered from when every readable field is one
+        of its model's columns, so that a list can be read as ``.values()``
+        rows instead of model instances; None when some field is not."""
+        columns = [attribute for _, attribute, _ in cls()._representation_plan]
+        attnames = {field.attname for field in cls.Meta.model._meta.concrete_fields}
+        return columns if attnames.issuperset(columns) else None
+
+    def _build_plan(self, time_zone) -> list:
         plan = []
         for field in self._readable_fields:
             converter = None
@@ -101,19 +127,19 @@ class LeanModelSerializer(serializers.ModelSerializer):
             if converter and isinstance(field, serializers.PrimaryKeyRelatedField):
                 # DRF's pk-only shortcut reads the foreign key's column.
                 attribute = f"{attribute}_id"
-            plan.append((field, attribute, converter))
+            plan.append((field.field_name, attribute, converter))
         return plan
 
     def to_representation(self, instance):
-        if isinstance(instance, Mapping):
-            return super().to_representation(instance)
+        # A row read by .values(), or validated data.
+        read = _get_item if isinstance(instance, Mapping) else getattr
         representation = {}
-        for field, attribute, converter in self._representation_plan:
-            value = getattr(instance, attribute, _MISSING) if converter else _MISSING
+        for name, attribute, converter in self._representation_plan:
+            value = read(instance, attribute, _MISSING) if converter else _MISSING
             if value is _MISSING or callable(value):
-                representation.update(self._drf_representation(field, instance))
+                representation.update(self._drf_representation(self.fields[name], instance))
             else:
-                representation[field.field_name] = None if value is None else converter(value)
+                representation[name] = None if value is None else converter(value)
         return representation
 
     @staticmethod
@@ -128,3 +154,7 @@ class LeanModelSerializer(serializers.ModelSerializer):
 
 
 _MISSING = object()
+
+
+def _get_item(mapping: Mapping, key: str, default):
+    return mapping.get(key, default)

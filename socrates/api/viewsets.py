@@ -43,7 +43,13 @@ class AccessCheckedViewSet(viewsets.GenericViewSet):
     def filter_queryset(self, queryset):
         # Filters, search and ordering shape lists; a row named by its id is
         # found whatever the query string says (and without building them).
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        if self.action != "list":
+            return queryset
+        queryset = super().filter_queryset(queryset)
+        # A page rendered from plain columns is read as rows, not instances.
+        read_columns = getattr(self.get_serializer_class(), "read_columns", None)
+        columns = read_columns() if read_columns else None
+        return queryset.values(*columns) if columns else queryset
 
     def require_level(self, needed: IntEnum) -> None:
         level = self.access_level()
