@@ -91,14 +91,25 @@ def level_of(project: Project, user_id: UUID) -> AccessLevel | None:
     return AccessLevel(project.share_rank) if project.share_rank else None
 
 
-def project_with_access(user_id: UUID, project_id) -> tuple[Project | None, AccessLevel | None]:
+def project_with_access(
+    user_id: UUID, project_id, *, session_id=None
+) -> tuple[Project | None, AccessLevel | None]:
     """The project and the user's level on it, in one query; (None, None) when
-    it does not exist, and a level of None when the user can't see it."""
+    it does not exist, and a level of None when the user can't see it. Given a
+    session, ``project.has_session`` says whether the session is the project's
+    (asked in the same query)."""
+    session_check, parameters = "", [user_id, user_id]
+    if session_id is not None:
+        session_check = (
+            ", EXISTS (SELECT FROM sessions WHERE sessions.id = %s"
+            " AND sessions.project_id = projects.id) AS has_session"
+        )
+        parameters.append(session_id)
     found = list(
         Project.objects.raw(
-            f"SELECT projects.*, ({BEST_SHARE_RANK}) AS share_rank FROM projects"
-            " WHERE projects.id = %s",
-            [user_id, user_id, project_id],
+            f"SELECT projects.*, ({BEST_SHARE_RANK}) AS share_rank{session_check}"
+            " FROM projects WHERE projects.id = %s",
+            [*parameters, project_id],
         )
     )
     if not found:

@@ -61,10 +61,16 @@ class ProjectAccessMixin:
 
     not_found_message = "No such project."
     project_lookup = "project_id"
+    # A URL kwarg naming a session of the project, checked in the same query.
+    session_lookup: str | None = None
 
     @cached_property
     def _project_and_level(self) -> tuple[Project | None, AccessLevel | None]:
-        return selectors.project_with_access(self.request.user.pk, self.kwargs[self.project_lookup])
+        return selectors.project_with_access(
+            self.request.user.pk,
+            self.kwargs[self.project_lookup],
+            session_id=self.kwargs.get(self.session_lookup) if self.session_lookup else None,
+        )
 
     def access_level(self):
         return self._project_and_level[1]
@@ -293,14 +299,18 @@ class MessageViewSet(
     pagination_class = ChronologicalCursorPagination
     filter_backends = []
     required_levels = {"list": AccessLevel.VIEW, "create": AccessLevel.EDIT}
+    session_lookup = "session_id"
+
+    def get_session_id(self):
+        if not self.get_project().has_session:
+            raise NotFound("No such session.")
+        return self.kwargs[self.session_lookup]
 
     def get_session(self) -> Session:
-        return get_object_or_404(
-            Session, pk=self.kwargs["session_id"], project_id=self.kwargs["project_id"]
-        )
+        return get_object_or_404(Session, pk=self.get_session_id())
 
     def get_queryset(self):
-        return ConversationMessage.objects.filter(session=self.get_session())
+        return ConversationMessage.objects.filter(session_id=self.get_session_id())
 
     def perform_create(self, serializer):
         serializer.instance = services.post_message(

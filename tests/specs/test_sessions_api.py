@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from collaboration.models import SharePermission
@@ -52,12 +53,16 @@ def test_posting_messages_counts_them_and_pages_by_cursor(client_for):
         response = owner.post(messages_url, {"role": "user", "content": f"answer {n}"})
         assert response.status_code == 201, response.data
     first = owner.get(messages_url, {"page_size": 2}).data
-    second = owner.get(first["next"]).data
+    with CaptureQueriesContext(connections["specs"]) as queries:
+        second = owner.get(first["next"]).data
+        specs_statements = len(queries)
 
     assert Session.objects.get(pk=session["id"]).message_count == 5
     assert [m["content"] for m in first["results"]] == ["answer 0", "answer 1"]
     assert [m["content"] for m in second["results"]] == ["answer 2", "answer 3"]
     assert "count" not in first
+    # The access check (which finds the session too) and the page.
+    assert specs_statements == 2
 
 
 @pytest.mark.parametrize("position", ["not-a-date", "2026-13-45 99:00:00+00:00", ""])
@@ -89,7 +94,16 @@ def test_a_session_of_another_project_is_not_found(client_for):
     session = Session.objects.create(project=other)
     owner = client_for(User.objects.get(pk=project.owner_id))
 
-    assert owner.get(f"{sessions_url(project)}{session.pk}/messages/").status_code == 404
+    url = f"{sessions_url(project)}{session.pk}/messages/"
+
+    with CaptureQueriesContext(connections["specs"]) as queries:
+        response = owner.get(url)
+        specs_statements = len(queries)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such session.", "code": "not_found"}
+    assert owner.post(url, {"role": "user", "content": "hi"}).status_code == 404
+    # The session is looked for in the access check's own statement.
+    assert specs_statements == 1
 
 
 @pytest.mark.django_db(databases=["specs"], transaction=True)
