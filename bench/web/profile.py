@@ -1,13 +1,15 @@
-"""Where the project's time goes on one endpoint: ``python -m bench.web.profile
-ENDPOINT [--requests N]``, after ``python -m bench --keep`` left the benchmark
-databases filled. The endpoint runs in-process (Django's test client: the
-whole middleware stack, no gunicorn) under pyinstrument, and the call tree is
-written to ``bench/results/profile-ENDPOINT.txt``."""
+"""Where the time goes on one endpoint: ``python -m bench.web.profile ENDPOINT
+[--requests N] [--server project|floor]``, after ``python -m bench --keep``
+left the benchmark databases filled. The endpoint runs in-process through
+the server's WSGI application as gunicorn calls it (for the project: the
+whole middleware stack, with the benchmark server's settings, DEBUG off):
+first timed, then under pyinstrument, whose call tree is written to
+``bench/results/profile-ENDPOINT[-floor].txt``."""
 
 import argparse
+import io
 import os
-
-import django
+import time
 
 from bench.web import dataset
 
@@ -16,45 +18,93 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("endpoint")
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--server", choices=("project", "floor"), default="project")
     arguments = parser.parse_args()
 
     from bench.web.run import NAMES, endpoints
 
-    os.environ["DJANGO_SETTINGS_MODULE"] = "socrates.settings"
-    django.setup()
+    # What the benchmark's project server runs with (bench.web.servers).
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="socrates.settings",
+        DEBUG="false",
+        HTTPS="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
     from django.conf import settings
-    from django.db import connections
-    from django.test import Client
     from pyinstrument import Profiler
+
+    from socrates.wsgi import application
 
     for alias, name in NAMES.items():
         settings.DATABASES[alias]["NAME"] = name
-        connections[alias].settings_dict["NAME"] = name
     from accounts.models import User
     from accounts.services import issue_tokens
 
-    client = Client()
     # Signed in as the load's tokens are, without the sign-in throttle.
     access = issue_tokens(user=User.objects.get(pk=dataset.Subjects().user_id)).access
+    if arguments.server == "floor":
+        from bench.web.run import PostgresServer
+
+        config = settings.DATABASES["auth"]
+        postgres = PostgresServer(
+            config["HOST"], config["PORT"] or "5432", config["USER"], config["PASSWORD"] or ""
+        )
+        os.environ.update(
+            BENCH_DSN_AUTH=postgres.url(NAMES["auth"]),
+            BENCH_DSN_SPECS=postgres.url(NAMES["specs"]),
+            SECRET_KEY=settings.SECRET_KEY,
+        )
+        # Django registers psycopg2's UUID type globally; the floor, alone in
+        # its gunicorn, reads UUIDs as text.
+        import psycopg2.extensions
+
+        for oid in (2950, 2951):
+            psycopg2.extensions.string_types.pop(oid, None)
+        from bench.peers.floor import application
     request = {e.name: e.request for e in endpoints(access)}[arguments.endpoint]
-    headers = {request.header: request.header_value}
+    path, _, query = request.path.partition("?")
+    body = request.body.encode()
+    header = "HTTP_" + request.header.upper().replace("-", "_")
 
     def call() -> None:
-        response = client.generic(
-            request.method, request.path, request.body, "application/json", headers=headers
-        )
-        assert response.status_code < 300, response.content
+        environ = {
+            "REQUEST_METHOD": request.method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8801",
+            "HTTP_HOST": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            header: request.header_value,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": io.StringIO(),
+        }
+        statuses = []
+        b"".join(application(environ, lambda status, headers: statuses.append(status)))
+        assert statuses[0] < "300", statuses
 
     call()
-    profiler = Profiler(interval=0.001)
+    # The best of five batches: the least disturbed by the rest of the machine.
+    batches = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(max(1, arguments.requests // 5)):
+            call()
+        batches.append((time.perf_counter() - started) / max(1, arguments.requests // 5))
+    profiler = Profiler(interval=0.0005)
     with profiler:
         for _ in range(arguments.requests):
             call()
     text = profiler.output_text(unicode=True, show_all=True)
-    path = f"bench/results/profile-{arguments.endpoint}.txt"
+    suffix = "" if arguments.server == "project" else f"-{arguments.server}"
+    path = f"bench/results/profile-{arguments.endpoint}{suffix}.txt"
     with open(path, "w") as output:
         output.write(text)
     print(text)
+    print(f"{min(batches) * 1000:.2f} ms a request, unprofiled (best of five batches)")
 
 
 if __name__ == "__main__":
