@@ -1,6 +1,7 @@
 """Reads of accounts data shared by services, authentication and views."""
 
 from accounts.models import TokenGeneration, User
+from socrates.db.prepared import PreparedStatement, columns_of
 
 
 def find_user_by_login(login: str) -> User | None:
@@ -10,23 +11,29 @@ def find_user_by_login(login: str) -> User | None:
     return User.objects.filter(**lookup).first()
 
 
-# Run for every authenticated request, so written once as SQL: composing it
-# with the ORM (select_related) cost more than running it.
-USER_WITH_GENERATION = """
-    SELECT users.*, user_token_generations.generation AS current_generation
+# Run for every authenticated request, so written once as SQL (composing it
+# with the ORM, select_related, cost more than running it) and prepared.
+USER_WITH_GENERATION = PreparedStatement(
+    "user_with_generation",
+    User,
+    f"""
+    SELECT {columns_of(User)}, user_token_generations.generation AS current_generation
     FROM users LEFT JOIN user_token_generations ON user_token_generations.user_id = users.id
     WHERE users.id = %s
-"""
+    """,
+    ("uuid",),
+)
 
 
 def user_with_generation(user_id) -> User | None:
     """The user with their sign-in generation (``user.token_generation``,
     read without a query), in one query."""
-    for user in User.objects.raw(USER_WITH_GENERATION, [user_id]):
-        generation = None
-        if user.current_generation is not None:
-            generation = TokenGeneration(user=user, generation=user.current_generation)
-        # What select_related("token_generation") leaves: the row, or None for no row.
-        User.token_generation.related.set_cached_value(user, generation)
-        return user
-    return None
+    user = USER_WITH_GENERATION.first([user_id])
+    if user is None:
+        return None
+    generation = None
+    if user.current_generation is not None:
+        generation = TokenGeneration(user=user, generation=user.current_generation)
+    # What select_related("token_generation") leaves: the row, or None for no row.
+    User.token_generation.related.set_cached_value(user, generation)
+    return user

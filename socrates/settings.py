@@ -102,6 +102,10 @@ def _database(url_variable: str, name: str) -> dict:
     return config
 
 
+# The statements every request sends are prepared once per connection
+# (socrates.db.prepared); off behind a pooler that shares server sessions.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+
 DATABASES = {
     # Django insists on a "default" entry. Left empty, it is the dummy backend,
     # which raises on any use: every model is routed to auth or specs.

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import AdminPermission
 from collaboration.models import MemberStatus, SharePermission
+from socrates.db.prepared import PreparedStatement, columns_of
 from specs.models import Project, Specification, UserBehaviorPattern
 
 
@@ -91,6 +92,23 @@ def level_of(project: Project, user_id: UUID) -> AccessLevel | None:
     return AccessLevel(project.share_rank) if project.share_rank else None
 
 
+_PROJECT_WITH_ACCESS = f"SELECT {columns_of(Project)}, ({BEST_SHARE_RANK}) AS share_rank"
+PROJECT_WITH_ACCESS = PreparedStatement(
+    "project_with_access",
+    Project,
+    f"{_PROJECT_WITH_ACCESS} FROM projects WHERE projects.id = %s",
+    ("uuid", "uuid", "uuid"),
+)
+PROJECT_WITH_ACCESS_AND_SESSION = PreparedStatement(
+    "project_with_access_and_session",
+    Project,
+    f"""{_PROJECT_WITH_ACCESS}, EXISTS (
+        SELECT FROM sessions WHERE sessions.id = %s AND sessions.project_id = projects.id
+    ) AS has_session FROM projects WHERE projects.id = %s""",
+    ("uuid", "uuid", "uuid", "uuid"),
+)
+
+
 def project_with_access(
     user_id: UUID, project_id, *, session_id=None
 ) -> tuple[Project | None, AccessLevel | None]:
@@ -98,23 +116,15 @@ def project_with_access(
     it does not exist, and a level of None when the user can't see it. Given a
     session, ``project.has_session`` says whether the session is the project's
     (asked in the same query)."""
-    session_check, parameters = "", [user_id, user_id]
-    if session_id is not None:
-        session_check = (
-            ", EXISTS (SELECT FROM sessions WHERE sessions.id = %s"
-            " AND sessions.project_id = projects.id) AS has_session"
-        )
-        parameters.append(session_id)
-    found = list(
-        Project.objects.raw(
-            f"SELECT projects.*, ({BEST_SHARE_RANK}) AS share_rank{session_check}"
-            " FROM projects WHERE projects.id = %s",
-            [*parameters, project_id],
-        )
-    )
-    if not found:
+    if session_id is None:
+        statement, parameters = PROJECT_WITH_ACCESS, [user_id, user_id, project_id]
+    else:
+        statement = PROJECT_WITH_ACCESS_AND_SESSION
+        parameters = [user_id, user_id, session_id, project_id]
+    project = statement.first(parameters)
+    if project is None:
         return None, None
-    return found[0], level_of(found[0], user_id)
+    return project, level_of(project, user_id)
 
 
 def access_level(user_id: UUID, project_id) -> AccessLevel | None:
