@@ -1,7 +1,7 @@
 import copy
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.utils import timezone
@@ -131,11 +131,11 @@ class LeanModelSerializer(serializers.ModelSerializer):
         return plan
 
     def to_representation(self, instance):
-        # A row read by .values(), or validated data.
-        read = _get_item if isinstance(instance, Mapping) else getattr
+        # A row read by .values() (or validated data), or an instance.
+        read = instance.get if isinstance(instance, Mapping) else partial(getattr, instance)
         representation = {}
         for name, attribute, converter in self._representation_plan:
-            value = read(instance, attribute, _MISSING) if converter else _MISSING
+            value = read(attribute, _MISSING) if converter else _MISSING
             if value is _MISSING or callable(value):
                 representation.update(self._drf_representation(self.fields[name], instance))
             else:
@@ -154,7 +154,3 @@ class LeanModelSerializer(serializers.ModelSerializer):
 
 
 _MISSING = object()
-
-
-def _get_item(mapping: Mapping, key: str, default):
-    return mapping.get(key, default)

@@ -77,4 +77,5 @@ def test_the_access_check_answers_the_same_either_way(prepared):
         f.attname: getattr(stored, f.attname) for f in Project._meta.concrete_fields
     }
     assert found.metadata == {"tags": ["a"], "n": 1.5}
-    assert not found._state.adding and found._state.db == "specs"
+    assert not found._state.adding
+    assert found._state.db == "specs"
