@@ -6,8 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, F, Max, OuterRef, Sum
+from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from billing.models import (
 )
 from billing.tiers import PLANS, Limit, Tier, tier_of_plans
 from collaboration.models import MemberStatus, TeamMember
+from socrates.db.prepared import PreparedStatement, columns_of
 from socrates.errors import NotAllowed
 from specs.models import Project, ProjectStatus, Specification
 
@@ -96,17 +96,25 @@ def api_keys_of(user_id: UUID):
     return APIKey.objects.filter(user_id=user_id).order_by("-created_at")
 
 
+# Run for every request with an API key: written once as SQL and prepared.
+API_KEY_FOR_SECRET = PreparedStatement(
+    "api_key_for_secret",
+    APIKey,
+    f"""
+    SELECT {columns_of(APIKey)}, ARRAY(
+        SELECT s.plan_name FROM subscriptions s
+        WHERE s.user_id = api_keys.user_id AND s.status = '{SubscriptionStatus.ACTIVE}'
+    ) AS active_plans
+    FROM api_keys WHERE api_keys.key_hash = %s
+    """,
+    ("varchar",),
+)
+
+
 def api_key_for_secret(secret: str) -> APIKey | None:
     """The key a request presents, with its owner's active plan names
     (``active_plans``), in one query by the unique hash."""
-    plans = Subscription.objects.filter(
-        user_id=OuterRef("user_id"), status=SubscriptionStatus.ACTIVE
-    ).values("plan_name")
-    return (
-        APIKey.objects.filter(key_hash=keys.digest(secret))
-        .annotate(active_plans=ArraySubquery(plans))
-        .first()
-    )
+    return API_KEY_FOR_SECRET.first([keys.digest(secret)])
 
 
 # Subscriptions and invoices ----------------------------------------------------------

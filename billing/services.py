@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from django.db import IntegrityError, connections, models, router
+from django.db import IntegrityError, models
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from billing.models import (
 from billing.tiers import PLANS, Limit, Tier
 from collaboration.models import ActivityAction
 from collaboration.services import ActivityContext, record_activity
+from socrates.db.prepared import PreparedStatement
 from socrates.db.transactions import atomic_for
 from socrates.errors import Conflict, DomainError
 from socrates.userrefs import require_active_user
@@ -124,7 +125,10 @@ class RequestLimitReached(DomainError):
 # limit (a key hammering past its rate limit does not spend the day); the
 # key's use is counted only when both are within their limits and the key is
 # still active. Row locks serialise concurrent uses of one key; nothing is lost.
-COUNT_KEY_USE = """
+COUNT_KEY_USE = PreparedStatement(
+    "count_api_key_use",
+    APIKey,
+    """
 WITH minute AS (
     INSERT INTO api_request_windows AS w (subject_id, span, started_at, requests)
     VALUES (%(key_id)s, 'minute', date_trunc('minute', now()), 1)
@@ -148,7 +152,10 @@ WITH minute AS (
     RETURNING usage_count
 )
 SELECT (SELECT requests FROM minute), (SELECT requests FROM day), (SELECT usage_count FROM used)
-"""
+""",
+    {"key_id": "uuid", "user_id": "uuid", "per_minute": "integer", "per_day": "integer"},
+    writes=True,
+)
 
 
 class KeyWithdrawn(DomainError):
@@ -162,17 +169,14 @@ def count_api_key_use(*, api_key: APIKey, tier: Tier) -> int:
     """Counts one request made with ``api_key`` and returns its ``usage_count``;
     refuses it (429) past the key's per-minute limit or the plan's daily one."""
     per_day = PLANS[tier].allows(Limit.API_REQUESTS_PER_DAY)
-    with connections[router.db_for_write(APIKey)].cursor() as cursor:
-        cursor.execute(
-            COUNT_KEY_USE,
-            {
-                "key_id": api_key.pk,
-                "user_id": api_key.user_id,
-                "per_minute": api_key.rate_limit,
-                "per_day": per_day,
-            },
-        )
-        minute, day, usage_count = cursor.fetchone()
+    minute, day, usage_count = COUNT_KEY_USE.row(
+        {
+            "key_id": api_key.pk,
+            "user_id": api_key.user_id,
+            "per_minute": api_key.rate_limit,
+            "per_day": per_day,
+        }
+    )
     if usage_count is not None:
         return usage_count
     now = timezone.now()

@@ -102,9 +102,11 @@ def _database(url_variable: str, name: str) -> dict:
     return config
 
 
-# The statements every request sends are prepared once per connection
-# (socrates.db.prepared); off behind a pooler that shares server sessions.
-DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+# Whether each connection is a server session of its own. Prepared statements
+# (socrates.db.prepared) and LISTEN (accounts.user_cache) need one; behind a
+# pooler that shares sessions between clients (PgBouncer in transaction mode)
+# set it false, which turns both off.
+DATABASE_DEDICATED_SESSIONS = env.bool("DATABASE_DEDICATED_SESSIONS", default=True)
 
 DATABASES = {
     # Django insists on a "default" entry. Left empty, it is the dummy backend,

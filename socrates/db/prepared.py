@@ -1,15 +1,17 @@
 """Statements sent on every request, prepared once per connection.
 
 PostgreSQL plans each statement it receives. For the few constant statements
-every request sends (the token's user; the project with the caller's access),
-planning costs more than running them: PREPAREd once per server session, they
-are planned once, and PostgreSQL re-plans them itself when a table they read
-changes. A prepared statement lives in its server session, so behind a pooler
-that shares sessions between clients (PgBouncer in transaction mode) they are
-turned off with ``DATABASE_PREPARED_STATEMENTS=false``.
+every request sends (the token's user; the project with the caller's access;
+an API key and its count), planning costs more than running them: PREPAREd
+once per server session, they are planned once, and PostgreSQL re-plans them
+itself when a table they read changes. A prepared statement lives in its
+server session, so behind a pooler that shares sessions between clients
+(PgBouncer in transaction mode), ``DATABASE_DEDICATED_SESSIONS=false`` sends
+the statements themselves.
 """
 
 import re
+from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.db import connections, router
@@ -24,30 +26,48 @@ def columns_of(model: type[Model]) -> str:
 
 
 class PreparedStatement:
-    """A query of one ``model`` row: it selects ``columns_of(model)``, then any
-    further columns, which become attributes of the instance. The SQL has
-    ``%s`` placeholders for parameters of ``parameter_types``."""
+    """A statement on the database of ``model`` (written to when ``writes``),
+    whose parameters have the given PostgreSQL types: positional ``%s``
+    placeholders and a tuple of types, or ``%(name)s`` placeholders and a
+    mapping of names to types."""
 
-    def __init__(self, name: str, model: type[Model], sql: str, parameter_types: tuple[str, ...]):
+    def __init__(
+        self,
+        name: str,
+        model: type[Model],
+        sql: str,
+        parameter_types: Sequence[str] | Mapping[str, str],
+        *,
+        writes: bool = False,
+    ):
         self.name = name
         self.model = model
         self.sql = sql
-        numbers = iter(range(1, len(parameter_types) + 1))
-        self._definition = f"PREPARE {name} ({', '.join(parameter_types)}) AS " + re.sub(
-            "%s", lambda _: f"${next(numbers)}", sql
-        )
-        self._execute = f"EXECUTE {name} ({', '.join(['%s'] * len(parameter_types))})"
+        self.writes = writes
+        if isinstance(parameter_types, Mapping):
+            numbers = {key: n for n, key in enumerate(parameter_types, 1)}
+            body = re.sub(r"%\((\w+)\)s", lambda match: f"${numbers[match[1]]}", sql)
+            placeholders = [f"%({key})s" for key in parameter_types]
+            types = list(parameter_types.values())
+        else:
+            counter = iter(range(1, len(parameter_types) + 1))
+            body = re.sub("%s", lambda _: f"${next(counter)}", sql)
+            placeholders = ["%s"] * len(parameter_types)
+            types = list(parameter_types)
+        self._definition = f"PREPARE {name} ({', '.join(types)}) AS {body}"
+        self._execute = f"EXECUTE {name} ({', '.join(placeholders)})"
         self._fields = model._meta.concrete_fields
 
-    def first(self, parameters: list) -> Model | None:
-        """The first row as a model instance, or None. Built as Django's own
-        queries build rows (``from_db`` after each field's converters), but
-        without composing a query: at two statements a request, RawQuerySet
-        cost more than the statement."""
-        connection = connections[router.db_for_read(self.model)]
+    def _database(self):
+        route = router.db_for_write if self.writes else router.db_for_read
+        return connections[route(self.model)]
+
+    def fetch(self, parameters) -> tuple[tuple, list[str]] | None:
+        """The first row and the names of its columns, or None."""
+        connection = self._database()
         # Opening the cursor runs the health check, which may reconnect.
         with connection.cursor() as cursor:
-            if not settings.DATABASE_PREPARED_STATEMENTS:
+            if not settings.DATABASE_DEDICATED_SESSIONS:
                 cursor.execute(self.sql, parameters)
             else:
                 if self.name not in connection.prepared_statements:
@@ -55,16 +75,33 @@ class PreparedStatement:
                     connection.prepared_statements.add(self.name)
                 cursor.execute(self._execute, parameters)
             row = cursor.fetchone()
-            extra = [column.name for column in cursor.description[len(self._fields) :]]
-        if row is None:
-            return None
-        values = list(row[: len(self._fields)])
+            return None if row is None else (row, [column.name for column in cursor.description])
+
+    def row(self, parameters) -> tuple | None:
+        """The first row, as it comes."""
+        found = self.fetch(parameters)
+        return None if found is None else found[0]
+
+    def first(self, parameters) -> Model | None:
+        """The first row as a ``model`` instance (``instance``), or None."""
+        found = self.fetch(parameters)
+        return None if found is None else self.instance(*found)
+
+    def instance(self, row: tuple, names: list[str]) -> Model:
+        """A fetched row as a ``model`` instance: the statement selects
+        ``columns_of(model)``, then any further columns, which become
+        attributes. Built as Django's own queries build rows (``from_db`` after
+        each field's converters), but without composing a query: at two
+        statements a request, RawQuerySet cost more than the statement."""
+        connection = self._database()
+        count = len(self._fields)
+        values = list(row[:count])
         for index, field in enumerate(self._fields):
             for converter in field.get_db_converters(connection):
                 values[index] = converter(values[index], field.cached_col, connection)
         instance = self.model.from_db(
             connection.alias, [field.attname for field in self._fields], values
         )
-        for name, value in zip(extra, row[len(self._fields) :], strict=True):
+        for name, value in zip(names[count:], row[count:], strict=True):
             setattr(instance, name, value)
         return instance

@@ -8,6 +8,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from accounts.selectors import USER_WITH_GENERATION, user_with_generation
+from socrates.db.prepared import PreparedStatement
 from specs.models import Project
 from specs.selectors import AccessLevel, project_with_access
 from tests.accounts.factories import UserFactory
@@ -50,7 +51,7 @@ def test_a_new_connection_prepares_again():
     assert "project_with_access" in prepared_on_server("specs")
 
 
-@override_settings(DATABASE_PREPARED_STATEMENTS=False)
+@override_settings(DATABASE_DEDICATED_SESSIONS=False)
 def test_turned_off_the_statement_itself_is_sent():
     user = UserFactory()
 
@@ -65,7 +66,7 @@ def test_turned_off_the_statement_itself_is_sent():
 @pytest.mark.parametrize("prepared", [True, False])
 def test_the_access_check_answers_the_same_either_way(prepared):
     project = ProjectFactory(metadata={"tags": ["a"], "n": 1.5})
-    with override_settings(DATABASE_PREPARED_STATEMENTS=prepared):
+    with override_settings(DATABASE_DEDICATED_SESSIONS=prepared):
         found, level = project_with_access(project.owner_id, project.pk)
         stranger = project_with_access(UserFactory().pk, project.pk)
 
@@ -79,3 +80,14 @@ def test_the_access_check_answers_the_same_either_way(prepared):
     assert found.metadata == {"tags": ["a"], "n": 1.5}
     assert not found._state.adding
     assert found._state.db == "specs"
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_named_parameters_are_numbered_in_the_order_of_their_types(prepared):
+    difference = PreparedStatement(
+        "test_difference", Project, "SELECT %(a)s - %(b)s, %(a)s", {"b": "integer", "a": "integer"}
+    )
+
+    with override_settings(DATABASE_DEDICATED_SESSIONS=prepared):
+        assert difference.row({"a": 5, "b": 2}) == (3, 5)
+        assert difference.row({"a": 1, "b": 1}) == (0, 1)
