@@ -1,6 +1,9 @@
 """Reads of accounts data shared by services, authentication and views."""
 
+from django.db import router
+
 from accounts.models import TokenGeneration, User
+from accounts.user_cache import UserCache
 from socrates.db.prepared import PreparedStatement, columns_of
 
 
@@ -25,12 +28,17 @@ USER_WITH_GENERATION = PreparedStatement(
 )
 
 
+KEPT_USERS = UserCache(router.db_for_read(User))
+
+
 def user_with_generation(user_id) -> User | None:
     """The user with their sign-in generation (``user.token_generation``,
-    read without a query), in one query."""
-    user = USER_WITH_GENERATION.first([user_id])
-    if user is None:
+    read without a query): in one query, or none while the user is kept
+    unchanged in memory (``accounts.user_cache``)."""
+    found = KEPT_USERS.row(user_id, lambda: USER_WITH_GENERATION.fetch([user_id]))
+    if found is None:
         return None
+    user = USER_WITH_GENERATION.instance(*found)
     generation = None
     if user.current_generation is not None:
         generation = TokenGeneration(user=user, generation=user.current_generation)
