@@ -19,7 +19,8 @@ from socrates.errors import DomainError
 
 class ActiveUserJWTAuthentication(JWTAuthentication):
     """An access token works while its user may sign in and its sign-in
-    generation is current: one query loads the user and the generation."""
+    generation is current: one query loads the user and the generation, or
+    none while the user is kept in memory (``accounts.user_cache``)."""
 
     def get_user(self, validated_token):
         try:

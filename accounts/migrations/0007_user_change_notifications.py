@@ -12,10 +12,16 @@ BEGIN
         PERFORM pg_notify('socrates_user_changes', '*');
     ELSIF TG_TABLE_NAME = 'users' THEN
         PERFORM pg_notify('socrates_user_changes', OLD.id::text);
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM pg_notify('socrates_user_changes', OLD.user_id::text);
+        IF TG_OP = 'UPDATE' THEN
+            PERFORM pg_notify('socrates_user_changes', NEW.id::text);
+        END IF;
     ELSE
-        PERFORM pg_notify('socrates_user_changes', NEW.user_id::text);
+        IF TG_OP <> 'INSERT' THEN
+            PERFORM pg_notify('socrates_user_changes', OLD.user_id::text);
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            PERFORM pg_notify('socrates_user_changes', NEW.user_id::text);
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -32,6 +38,11 @@ CREATE TRIGGER user_token_generations_notify_change
 CREATE TRIGGER user_token_generations_notify_truncate
     AFTER TRUNCATE ON user_token_generations
     FOR EACH STATEMENT EXECUTE FUNCTION notify_user_change();
+-- Replication and bulk loads (session_replication_role = replica) notify too.
+ALTER TABLE users ENABLE ALWAYS TRIGGER users_notify_change;
+ALTER TABLE users ENABLE ALWAYS TRIGGER users_notify_truncate;
+ALTER TABLE user_token_generations ENABLE ALWAYS TRIGGER user_token_generations_notify_change;
+ALTER TABLE user_token_generations ENABLE ALWAYS TRIGGER user_token_generations_notify_truncate;
 """
 
 DROP = """

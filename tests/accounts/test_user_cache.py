@@ -140,7 +140,7 @@ def test_without_the_triggers_nothing_is_kept(committed_user):
         assert statements_to_load(committed_user.pk) == 1
         assert statements_to_load(committed_user.pk) == 1
     finally:
-        another_program("ALTER TABLE users ENABLE TRIGGER users_notify_change", [])
+        another_program("ALTER TABLE users ENABLE ALWAYS TRIGGER users_notify_change", [])
 
 
 def test_a_token_of_a_kept_user_is_refused_once_the_user_is_suspended(committed_user, client_for):
@@ -167,7 +167,7 @@ def test_a_row_read_before_a_change_that_another_thread_was_told_of_is_not_kept(
         another_program(
             "UPDATE users SET status = %s WHERE id = %s", ["suspended", committed_user.pk]
         )
-        # Another thread's request reads the notification meanwhile.
+        # Another request (another thread's) reads the notification meanwhile.
         deadline = time.monotonic() + 0.3
         while time.monotonic() < deadline:
             user_with_generation(other.pk)
@@ -179,3 +179,47 @@ def test_a_row_read_before_a_change_that_another_thread_was_told_of_is_not_kept(
         assert user_with_generation(committed_user.pk).status == UserStatus.SUSPENDED
     finally:
         another_program("DELETE FROM users WHERE id = %s", [other.pk])
+
+
+def test_a_backlog_of_notifications_is_read_at_once(committed_user):
+    user_with_generation(committed_user.pk)
+
+    another_program(
+        "SELECT pg_notify('socrates_user_changes', 'x' || n) FROM generate_series(1, 3000) n", []
+    )
+    another_program("UPDATE users SET status = %s WHERE id = %s", ["suspended", committed_user.pk])
+    time.sleep(0.5)  # delivered: some hundred kilobytes wait on the socket
+
+    assert user_with_generation(committed_user.pk).status == UserStatus.SUSPENDED
+
+
+def test_a_replication_session_notifies_too(committed_user):
+    user_with_generation(committed_user.pk)
+
+    another_program(
+        "SET session_replication_role = replica;"
+        " UPDATE users SET status = 'suspended' WHERE id = %s",
+        [committed_user.pk],
+    )
+
+    assert eventually(
+        lambda: user_with_generation(committed_user.pk).status == UserStatus.SUSPENDED
+    )
+
+
+def test_a_forked_process_trusts_nothing_its_parent_kept(committed_user):
+    user_with_generation(committed_user.pk)
+    KEPT_USERS._listener_pid = -1  # as after os.fork()
+
+    assert statements_to_load(committed_user.pk) == 1
+
+
+def test_triggers_turned_off_later_are_noticed_within_a_second(committed_user):
+    user_with_generation(committed_user.pk)
+    assert statements_to_load(committed_user.pk) == 0
+    another_program("ALTER TABLE users DISABLE TRIGGER users_notify_change", [])
+    try:
+        assert eventually(lambda: statements_to_load(committed_user.pk) == 1)
+        assert statements_to_load(committed_user.pk) == 1
+    finally:
+        another_program("ALTER TABLE users ENABLE ALWAYS TRIGGER users_notify_change", [])
