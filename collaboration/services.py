@@ -30,6 +30,7 @@ from collaboration.models import (
 )
 from collaboration.selectors import TeamLevel
 from socrates.api.clients import client_ip
+from socrates.db.models import one_or_none
 from socrates.db.transactions import atomic_for
 from socrates.error_codes import ErrorCode
 from socrates.errors import Conflict, DomainError, NotAllowed, NotFound
@@ -438,7 +439,7 @@ def grant_user_share(
     """At least ``level`` for the user: a new share, or theirs raised (never lowered,
     since several grants give the highest)."""
     with atomic_for(ProjectShare):
-        share = project.shares.select_for_update().filter(shared_with_user_id=user_id).first()
+        share = one_or_none(project.shares.select_for_update().filter(shared_with_user_id=user_id))
         if share is None:
             share = ProjectShare.objects.create(
                 project=project,

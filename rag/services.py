@@ -15,6 +15,7 @@ from rag import selectors
 from rag.chunking import Chunk, ChunkType, chunk_markdown, chunk_paragraphs
 from rag.error_codes import RagErrorCode
 from rag.models import DocumentChunk, KnowledgeBaseDocument
+from socrates.db.models import one_or_none
 from socrates.db.transactions import atomic_for
 from socrates.errors import DomainError, NotFound
 from specs.models import Project, Specification
@@ -106,11 +107,10 @@ def update_document(*, document: KnowledgeBaseDocument, **changes) -> KnowledgeB
             # The lock serialises re-chunkings of one document: each reads the
             # text as the one before left it, replaces its chunks whole, and
             # no version is skipped.
-            locked = (
+            locked = one_or_none(
                 KnowledgeBaseDocument.objects.select_for_update()
                 .filter(pk=document.pk)
                 .values(*CHUNKED_FIELDS, "version")
-                .first()
             )
             if locked is None:
                 raise NotFound("No such document.")

@@ -16,6 +16,7 @@ from collaboration.services import (
     grant_user_share,
     record_activity,
 )
+from socrates.db.models import one_or_none
 from socrates.db.transactions import atomic_for
 from socrates.errors import Conflict as ConflictError
 from socrates.errors import DomainError
@@ -226,11 +227,10 @@ def write_specification(
     """
     with atomic_for(Specification):
         _lock(project)
-        # At most one row is current (uq_specifications_current_key), so no
-        # ORDER BY: with one (first() orders by id) PostgreSQL may walk the
-        # primary key past every other specification to find it.
-        found = list(Specification.objects.filter(project=project, key=key, is_current=True)[:1])
-        current = found[0] if found else None
+        # At most one row is current (uq_specifications_current_key).
+        current = one_or_none(
+            Specification.objects.filter(project=project, key=key, is_current=True)
+        )
         if current is None:
             # A new key counts against the plan of the project's owner.
             require_room_for(

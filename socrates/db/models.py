@@ -22,6 +22,17 @@ class TransactionNow(models.Func):
     output_field = models.DateTimeField()
 
 
+def one_or_none(queryset: models.QuerySet):
+    """The row a lookup by a unique key finds, or None.
+
+    ``first()`` would add ``ORDER BY id``, which says nothing for at most one
+    row and can make PostgreSQL walk the primary key instead of using the
+    lookup's index (README, "Performance": 40 ms a specification write).
+    """
+    found = list(queryset[:1])
+    return found[0] if found else None
+
+
 def defaults(value) -> dict:
     """``default`` and ``db_default`` for a literal value (SCHEMA.md rule 3)."""
     return {"default": value, "db_default": value}
