@@ -33,6 +33,8 @@ import psycopg2
 from django.conf import settings
 from django.db import connections
 
+from socrates.db.prepared import Fetched
+
 CHANNEL = "socrates_user_changes"
 # The payload of a TRUNCATE: every user.
 EVERYONE = "*"
@@ -60,8 +62,6 @@ KEEPALIVES = {
     "tcp_user_timeout": 5000,
 }
 
-Row = tuple[tuple, list[str]]
-
 
 class Unheard(Exception):
     """The listener can't vouch for what it kept."""
@@ -71,7 +71,7 @@ class UserCache:
     def __init__(self, alias: str):
         self.alias = alias
         self._lock = threading.Lock()
-        self._rows: OrderedDict[str, Row] = OrderedDict()
+        self._rows: OrderedDict[str, Fetched] = OrderedDict()
         self._listener = None
         self._listener_pid = 0
         self._checked_at = 0.0
@@ -80,7 +80,7 @@ class UserCache:
         self._epoch = 0
         self._retry_at = 0.0
 
-    def row(self, user_id, load: Callable[[], Row | None]) -> Row | None:
+    def row(self, user_id, load: Callable[[], Fetched | None]) -> Fetched | None:
         """The user's row, kept or loaded by ``load``."""
         key = _key(user_id)
         connection = connections[self.alias]

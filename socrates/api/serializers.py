@@ -1,7 +1,7 @@
 import copy
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 
 from django.conf import settings
 from django.utils import timezone
@@ -109,10 +109,12 @@ class LeanModelSerializer(serializers.ModelSerializer):
         return plan
 
     @classmethod
+    @cache
     def read_columns(cls) -> list[str] | None:
         """The columns a row is rendered from when every readable field is one
         of its model's columns, so that a list can be read as ``.values()``
-        rows instead of model instances; None when some field is not."""
+        rows instead of model instances; None when some field is not. Asked
+        by every list request, so answered once per class."""
         columns = [attribute for _, attribute, _ in cls()._representation_plan]
         attnames = {field.attname for field in cls.Meta.model._meta.concrete_fields}
         return columns if attnames.issuperset(columns) else None

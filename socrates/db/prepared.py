@@ -25,6 +25,10 @@ def columns_of(model: type[Model]) -> str:
     return ", ".join(f'{table}."{field.column}"' for field in model._meta.concrete_fields)
 
 
+# A fetched row, and the names of its columns.
+Fetched = tuple[tuple, list[str]]
+
+
 class PreparedStatement:
     """A statement on the database of ``model`` (written to when ``writes``),
     whose parameters have the given PostgreSQL types: positional ``%s``
@@ -62,7 +66,7 @@ class PreparedStatement:
         route = router.db_for_write if self.writes else router.db_for_read
         return connections[route(self.model)]
 
-    def fetch(self, parameters) -> tuple[tuple, list[str]] | None:
+    def fetch(self, parameters) -> Fetched | None:
         """The first row and the names of its columns, or None."""
         connection = self._database()
         # Opening the cursor runs the health check, which may reconnect.
