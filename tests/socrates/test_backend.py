@@ -1,9 +1,12 @@
-"""Foreign keys act in the database itself, for programs that bypass Django."""
+"""The database backend: foreign keys that act in the database itself, for
+programs that bypass Django, and the check of a kept connection."""
 
+import select
 import uuid
 
 import pytest
-from django.db import IntegrityError, connections
+from django.db import DatabaseError, IntegrityError, connections
+from django.db.backends.postgresql import base
 
 from accounts.models import AdminAuditLog, RefreshToken, User
 from specs.models import Project, Question, Session
@@ -58,3 +61,56 @@ def test_deleting_a_user_in_sql_removes_their_refresh_tokens():
     raw("auth", "DELETE FROM users WHERE id = %s", [user.pk])
 
     assert not RefreshToken.objects.exists()
+
+
+class TestHealthCheck:
+    """Before a request's first query, a connection kept from an earlier
+    request is checked: without a round trip while its server session is
+    alive, and replaced once the server has ended that session."""
+
+    @pytest.fixture
+    def kept(self, monkeypatch):
+        # A connection of its own: ending its session must not end the test's.
+        connection = connections.create_connection("specs")
+        connection.ensure_connection()
+        round_trips = []
+        stock_check = base.DatabaseWrapper.is_usable
+        monkeypatch.setattr(
+            base.DatabaseWrapper,
+            "is_usable",
+            lambda self: round_trips.append(1) or stock_check(self),
+        )
+        yield connection, round_trips
+        connection.close()
+
+    def test_a_live_session_is_usable_without_a_round_trip(self, kept):
+        connection, round_trips = kept
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+        assert connection.is_usable()
+        assert round_trips == []
+
+    def test_a_session_the_server_ended_is_unusable_and_replaced(self, kept):
+        connection, round_trips = kept
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            ended = cursor.fetchone()[0]
+        raw("specs", "SELECT pg_terminate_backend(%s, 5000)", [ended])
+        select.select([connection.connection], [], [], 5)
+
+        assert not connection.is_usable()
+        assert round_trips == [1]
+        # At the next request's first query, a new session.
+        connection.health_check_done = False
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone()[0] != ended
+
+    def test_a_failed_transaction_is_unusable(self, kept):
+        connection, _ = kept
+        connection.set_autocommit(False)
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+        assert not connection.is_usable()
