@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.backends import TokenBackend
 
 from accounts.hashers import Argon2WrappedBCryptPasswordHasher
 from accounts.models import AdminAuditLog, AdminUser, RefreshToken, User, UserStatus
@@ -358,7 +359,30 @@ def test_access_token_expires_after_its_lifetime(api):
         traveller.shift(ACCESS_LIFETIME - timedelta(seconds=5))
         assert me(api, session["access"]).status_code == 200
         traveller.shift(timedelta(seconds=10))
-        assert me(api, session["access"]).status_code == 401
+        response = me(api, session["access"])
+
+    assert response.status_code == 401
+    assert response.data["code"] == "token_not_valid"
+
+
+def test_a_token_is_decoded_once_then_only_its_expiry_is_checked(api, monkeypatch):
+    session = tokens_of(api, UserFactory())
+    decoded = []
+    stock_decode = TokenBackend.decode
+    monkeypatch.setattr(
+        TokenBackend,
+        "decode",
+        lambda *args, **kwargs: decoded.append(1) or stock_decode(*args, **kwargs),
+    )
+
+    assert me(api, session["access"]).status_code == 200
+    assert me(api, session["access"]).status_code == 200
+    assert len(decoded) == 1
+    # A tampered copy is checked (and refused), never taken for the kept one.
+    header, payload, signature = session["access"].split(".")
+    tampered = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    assert me(api, tampered).status_code == 401
+    assert len(decoded) == 2
 
 
 def test_refresh_token_expires_after_its_lifetime(api):
