@@ -74,26 +74,27 @@ FROM sessions WHERE id = %(session_id)s AND project_id = %(project_id)s LIMIT 21
 """
 
 # The columns MessageSerializer renders, in its order. DRF's CursorPagination:
-# the first page, and pages after (or, reversed, before) a position.
+# the first page, and pages after (or, reversed, before) a position, in the
+# order of created_at then id.
 _MESSAGE_COLUMNS = "id, session_id, role, content, message_type, tokens_used, metadata, created_at"
 MESSAGES_FIRST = f"""
 SELECT {_MESSAGE_COLUMNS} FROM conversation_history WHERE session_id = %(session_id)s
-ORDER BY created_at ASC LIMIT %(limit)s OFFSET %(offset)s
+ORDER BY created_at ASC, id ASC LIMIT %(limit)s OFFSET %(offset)s
 """
 MESSAGES_AFTER = f"""
 SELECT {_MESSAGE_COLUMNS} FROM conversation_history
 WHERE session_id = %(session_id)s AND created_at > %(position)s
-ORDER BY created_at ASC LIMIT %(limit)s OFFSET %(offset)s
+ORDER BY created_at ASC, id ASC LIMIT %(limit)s OFFSET %(offset)s
 """
 MESSAGES_BEFORE = f"""
 SELECT {_MESSAGE_COLUMNS} FROM conversation_history
 WHERE session_id = %(session_id)s AND created_at < %(position)s
-ORDER BY created_at DESC LIMIT %(limit)s OFFSET %(offset)s
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 # Reversed without a position (a cursor with r=1 and no p).
 MESSAGES_LAST = f"""
 SELECT {_MESSAGE_COLUMNS} FROM conversation_history WHERE session_id = %(session_id)s
-ORDER BY created_at DESC LIMIT %(limit)s OFFSET %(offset)s
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 
 # Writing a specification (specs.services.write_specification) ----------------------

@@ -80,7 +80,10 @@ class ChronologicalCursorPagination(CursorPagination):
     """Oldest first, by an opaque cursor: a deep page costs what the first
     does (no OFFSET, no COUNT)."""
 
-    ordering = "created_at"
+    # Rows written in one transaction share created_at. A cursor steps over
+    # them by counting (its offset), which needs them in the same order in
+    # every statement: the id settles it.
+    ordering = ("created_at", "id")
     page_size = StandardPagination.page_size
     page_size_query_param = StandardPagination.page_size_query_param
     max_page_size = StandardPagination.max_page_size
@@ -114,4 +117,4 @@ class ChronologicalCursorPagination(CursorPagination):
 
 
 class NewestFirstCursorPagination(ChronologicalCursorPagination):
-    ordering = "-created_at"
+    ordering = ("-created_at", "-id")

@@ -3,11 +3,13 @@
 import base64
 import threading
 import uuid
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import User
 from collaboration.models import SharePermission
@@ -63,6 +65,38 @@ def test_posting_messages_counts_them_and_pages_by_cursor(client_for):
     assert "count" not in first
     # The access check (which finds the session too) and the page.
     assert specs_statements == 2
+
+
+def test_walking_a_conversation_forward_then_back_shows_each_message_once(client_for):
+    project = ProjectFactory()
+    session = Session.objects.create(project=project)
+    start = timezone.now()
+    # Three messages written at one instant straddle a page boundary.
+    ConversationMessage.objects.bulk_create(
+        ConversationMessage(
+            session=session,
+            role="user",
+            content=f"m{n}",
+            created_at=start + timedelta(seconds=offset),
+        )
+        for n, offset in enumerate((0, 1, 1, 1, 2, 3, 4))
+    )
+    ids = {m.content: m.pk for m in ConversationMessage.objects.filter(session=session)}
+    owner = client_for(User.objects.get(pk=project.owner_id))
+
+    page = owner.get(f"{sessions_url(project)}{session.pk}/messages/", {"page_size": 2}).data
+    forward = [m["content"] for m in page["results"]]
+    while page["next"]:
+        page = owner.get(page["next"]).data
+        forward += [m["content"] for m in page["results"]]
+    backward = [m["content"] for m in page["results"]]
+    while page["previous"]:
+        page = owner.get(page["previous"]).data
+        backward = [m["content"] for m in page["results"]] + backward
+
+    # Between messages written at one instant, the order is their ids'.
+    tied = sorted(["m1", "m2", "m3"], key=lambda content: ids[content])
+    assert forward == backward == ["m0", *tied, "m4", "m5", "m6"]
 
 
 @pytest.mark.parametrize("position", ["not-a-date", "2026-13-45 99:00:00+00:00", ""])

@@ -150,8 +150,10 @@ def list_messages(
             if reverse
             else ConversationMessage.created_at > position
         )
-    created_at = ConversationMessage.created_at
-    statement = statement.order_by(created_at.desc() if reverse else created_at.asc())
+    created_at, key = ConversationMessage.created_at, ConversationMessage.id
+    statement = statement.order_by(
+        *((created_at.desc(), key.desc()) if reverse else (created_at.asc(), key.asc()))
+    )
     if cursor is not None and cursor.offset:
         statement = statement.offset(cursor.offset)
     page = CursorPage(cursor, size, db.scalars(statement.limit(size + 1)).all())
