@@ -17,8 +17,9 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import AdminPermission
 from collaboration.models import MemberStatus, SharePermission
+from socrates.db.keyset import KeysetRows
 from socrates.db.prepared import PreparedStatement, columns_of
-from specs.models import Project, Specification, UserBehaviorPattern
+from specs.models import ConversationMessage, Project, Specification, UserBehaviorPattern
 
 
 class AccessLevel(IntEnum):
@@ -131,6 +132,11 @@ def access_level(user_id: UUID, project_id) -> AccessLevel | None:
     """The user's level on a project, or None when the project is not visible to
     them (or does not exist): one query."""
     return project_with_access(user_id, project_id)[1]
+
+
+def conversation(session_id) -> KeysetRows:
+    """A session's messages, a cursor page at a time, by when they were written."""
+    return KeysetRows(ConversationMessage, parent="session", parent_id=session_id, key="created_at")
 
 
 # Quality and export -----------------------------------------------------------

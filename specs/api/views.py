@@ -310,7 +310,7 @@ class MessageViewSet(
         return get_object_or_404(Session, pk=self.get_session_id())
 
     def get_queryset(self):
-        return ConversationMessage.objects.filter(session_id=self.get_session_id())
+        return selectors.conversation(self.get_session_id())
 
     def perform_create(self, serializer):
         serializer.instance = services.post_message(
