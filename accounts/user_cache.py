@@ -22,7 +22,6 @@ LISTEN can't work: ``DATABASE_DEDICATED_SESSIONS=false`` keeps no user.
 """
 
 import os
-import select
 import threading
 import time
 from collections import OrderedDict
@@ -34,6 +33,7 @@ from django.conf import settings
 from django.db import connections
 
 from socrates.db.prepared import Fetched
+from socrates.db.sockets import has_unread
 
 CHANNEL = "socrates_user_changes"
 # The payload of a TRUNCATE: every user.
@@ -160,7 +160,7 @@ class UserCache:
         # One poll() reads what one read of the socket holds: a backlog, or
         # the end of a connection the server closed, takes several.
         self._listener.poll()
-        while select.select([self._listener], [], [], 0)[0]:
+        while has_unread(self._listener):
             self._listener.poll()
         notifies = self._listener.notifies
         if notifies:

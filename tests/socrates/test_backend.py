@@ -1,14 +1,18 @@
 """The database backend: foreign keys that act in the database itself, for
 programs that bypass Django, and the check of a kept connection."""
 
+import os
 import select
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connections
 from django.db.backends.postgresql import base
 
 from accounts.models import AdminAuditLog, RefreshToken, User
+from socrates.db.backend import base as backend
+from socrates.db.sockets import has_unread
 from specs.models import Project, Question, Session
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -91,6 +95,13 @@ class TestHealthCheck:
         assert connection.is_usable()
         assert round_trips == []
 
+    def test_a_connection_idle_for_long_is_asked(self, kept, monkeypatch):
+        connection, round_trips = kept
+        monkeypatch.setattr(backend, "TRUSTED_IDLE_SECONDS", 0)
+
+        assert connection.is_usable()
+        assert round_trips == [1]
+
     def test_a_session_the_server_ended_is_unusable_and_replaced(self, kept):
         connection, round_trips = kept
         with connection.cursor() as cursor:
@@ -114,3 +125,17 @@ class TestHealthCheck:
             cursor.execute("SELECT 1 / 0")
 
         assert not connection.is_usable()
+
+
+def test_unread_bytes_are_seen_on_a_descriptor_numbered_above_1023():
+    # select() refuses such a descriptor; a busy threaded server reaches them.
+    reading, writing = os.pipe()
+    high = os.dup2(reading, 1500)
+    try:
+        watched = SimpleNamespace(fileno=lambda: high)
+        assert not has_unread(watched)
+        os.write(writing, b"x")
+        assert has_unread(watched)
+    finally:
+        for descriptor in (reading, writing, high):
+            os.close(descriptor)

@@ -1,9 +1,15 @@
-import select
+import time
 
 from django.db.backends.postgresql import base
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 
+from socrates.db.sockets import has_unread
+
 from .schema import DatabaseSchemaEditor
+
+# How long a connection may have been idle and still be trusted on a silent
+# socket (below).
+TRUSTED_IDLE_SECONDS = 5.0
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -13,22 +19,29 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # Statements prepared on the last server session died with it
         # (socrates.db.prepared).
         self.prepared_statements: set[str] = set()
+        self._checked_at = time.monotonic()
         return super().get_new_connection(conn_params)
 
     def is_usable(self):
         # Django's health check sends SELECT 1 before a request's first query:
         # a round trip on every request. A server ending a session (shutdown,
-        # restart, pg_terminate_backend) first writes the reason to its
-        # socket, and between statements nothing else arrives unasked on a
-        # session that does not LISTEN: a silent socket is a live session.
-        # Anything waiting there is left to Django's check to read and judge.
-        # A connection lost without a word hangs SELECT 1 as it would the
-        # request's own query; keepalives bound both. As with SELECT 1, a
-        # session in a failed transaction is not usable.
-        if self.connection.closed or self.connection.info.transaction_status not in (
-            TRANSACTION_STATUS_IDLE,
-            TRANSACTION_STATUS_INTRANS,
+        # restart, pg_terminate_backend, idle_session_timeout) first writes
+        # the reason to its socket, and a session that does not LISTEN gets
+        # nothing else unasked between statements: on a connection in steady
+        # use, a silent socket is a live session. A connection idle for longer
+        # may have been dropped without a word (a host gone, a firewall's idle
+        # timeout), which only a round trip finds; so may anything waiting on
+        # the socket, which Django's check reads and judges. As with SELECT 1,
+        # a session in a failed transaction is not usable.
+        if (
+            self.connection is None
+            or self.connection.closed
+            or self.connection.info.transaction_status
+            not in (TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS)
         ):
             return False
-        waiting, _, _ = select.select([self.connection], [], [], 0)
-        return not waiting or super().is_usable()
+        now = time.monotonic()
+        idle, self._checked_at = now - self._checked_at, now
+        if idle < TRUSTED_IDLE_SECONDS and not has_unread(self.connection):
+            return True
+        return super().is_usable()
