@@ -11,6 +11,7 @@ class ProjectFilter(FilterSet):
 
 
 class SpecificationFilter(FilterSet):
+    filters_without_parameters = True
     history = django_filters.BooleanFilter(
         method="filter_history", help_text="true: every version, not only the current ones."
     )
