@@ -18,6 +18,8 @@ from functools import cache
 from django.db import connections, router
 from django.db.models import Model
 
+from socrates.db.models import converted_rows
+
 
 class KeysetRows:
     """The rows of ``model`` whose ``parent`` is ``parent_id``, in the order of
@@ -39,8 +41,8 @@ class KeysetRows:
         return copy
 
     def values(self, *attnames: str) -> "KeysetRows":
-        by_attname = {field.attname: field for field in self.model._meta.concrete_fields}
-        return self._copy(_fields=tuple(by_attname[name] for name in attnames), _as_dicts=True)
+        fields = tuple(self.model._meta.get_field(name) for name in attnames)
+        return self._copy(_fields=fields, _as_dicts=True)
 
     def order_by(self, *ordering: str) -> "KeysetRows":
         # The key, then the primary key between rows of one key, both one way.
@@ -73,29 +75,11 @@ class KeysetRows:
         parameters += [window.stop - window.start, window.start]
         with connection.cursor() as cursor:
             cursor.execute(statement, parameters)
-            rows = _converted(cursor.fetchall(), self._fields, connection)
+            rows = converted_rows(cursor.fetchall(), self._fields, connection)
         attnames = [field.attname for field in self._fields]
         if self._as_dicts:
             return [dict(zip(attnames, row, strict=True)) for row in rows]
         return [self.model.from_db(connection.alias, attnames, row) for row in rows]
-
-
-def _converted(rows: list[tuple], fields, connection) -> list:
-    # Each field's converters, as the ORM applies them to what it reads.
-    converters = [
-        (index, field, converter)
-        for index, field in enumerate(fields)
-        for converter in field.get_db_converters(connection)
-    ]
-    if not converters:
-        return rows
-    converted = []
-    for row in rows:
-        row = list(row)
-        for index, field, converter in converters:
-            row[index] = converter(row[index], field.cached_col, connection)
-        converted.append(row)
-    return converted
 
 
 @cache

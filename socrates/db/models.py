@@ -33,6 +33,25 @@ def one_or_none(queryset: models.QuerySet):
     return found[0] if found else None
 
 
+def converted_rows(rows, fields, connection) -> list:
+    """Rows read by hand, their values in the order of ``fields``, as the ORM
+    gives them: through each field's database converters (JSON decoded...)."""
+    converters = [
+        (index, field, converter)
+        for index, field in enumerate(fields)
+        for converter in field.get_db_converters(connection)
+    ]
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        row = list(row)
+        for index, field, converter in converters:
+            row[index] = converter(row[index], field.cached_col, connection)
+        converted.append(row)
+    return converted
+
+
 def defaults(value) -> dict:
     """``default`` and ``db_default`` for a literal value (SCHEMA.md rule 3)."""
     return {"default": value, "db_default": value}

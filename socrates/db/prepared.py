@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model
 
+from socrates.db.models import converted_rows
+
 
 def columns_of(model: type[Model]) -> str:
     """The model's columns, named: a prepared ``SELECT table.*`` would fail
@@ -99,10 +101,7 @@ class PreparedStatement:
         statements a request, RawQuerySet cost more than the statement."""
         connection = self._database()
         count = len(self._fields)
-        values = list(row[:count])
-        for index, field in enumerate(self._fields):
-            for converter in field.get_db_converters(connection):
-                values[index] = converter(values[index], field.cached_col, connection)
+        (values,) = converted_rows([row[:count]], self._fields, connection)
         instance = self.model.from_db(
             connection.alias, [field.attname for field in self._fields], values
         )
