@@ -1,8 +1,11 @@
 """Reads of accounts data shared by services, authentication and views."""
 
-from django.db import router
+from collections.abc import Mapping
 
-from accounts.models import TokenGeneration, User
+from django.db import router
+from django.db.models import QuerySet
+
+from accounts.models import AdminPermission, AdminRole, TokenGeneration, User
 from accounts.user_cache import UserCache
 from socrates.db.prepared import PreparedStatement, columns_of
 
@@ -45,3 +48,11 @@ def user_with_generation(user_id) -> User | None:
     # What select_related("token_generation") leaves: the row, or None for no row.
     User.token_generation.related.set_cached_value(user, generation)
     return user
+
+
+def grantable_roles(user, url_keywords: Mapping) -> QuerySet[AdminRole]:
+    """The admin roles a caller may name in a grant: every role, for those who
+    manage roles; none for anyone else."""
+    if AdminPermission.ADMIN_ROLES_MANAGE in user.held_admin_permissions:
+        return AdminRole.objects.all()
+    return AdminRole.objects.none()

@@ -1,5 +1,6 @@
 """Reads of billing."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -128,6 +129,11 @@ def subscriptions_visible_to(user):
     """Everyone's subscriptions for admins holding billing_view; otherwise the user's own."""
     subscriptions = Subscription.objects.all()
     return subscriptions if _sees_all_billing(user) else subscriptions.filter(user_id=user.pk)
+
+
+def subscriptions_within_reach(user, url_keywords: Mapping):
+    """The subscriptions a caller may name (in an invoice): those they see."""
+    return subscriptions_visible_to(user)
 
 
 def invoices_visible_to(user):

@@ -1,5 +1,6 @@
 """Reads of teams: who belongs, and with which role."""
 
+from collections.abc import Mapping
 from enum import IntEnum
 from uuid import UUID
 
@@ -33,6 +34,11 @@ def teams_of(user_id: UUID) -> QuerySet[Team]:
         team=OuterRef("pk"), user_id=user_id, status=MemberStatus.ACTIVE
     )
     return Team.objects.filter(Exists(memberships))
+
+
+def teams_within_reach(user, url_keywords: Mapping) -> QuerySet[Team]:
+    """The teams a caller may name (in a share): those they belong to."""
+    return teams_of(user.pk)
 
 
 def team_level(user_id: UUID, team_id) -> TeamLevel | None:

@@ -6,6 +6,7 @@ share, to them or to a team they are an active member of. A project nobody
 granted a user does not exist for that user (404, never 403).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from uuid import UUID
@@ -19,7 +20,13 @@ from accounts.models import AdminPermission
 from collaboration.models import MemberStatus, SharePermission
 from socrates.db.keyset import KeysetRows
 from socrates.db.prepared import PreparedStatement, columns_of
-from specs.models import ConversationMessage, Project, Specification, UserBehaviorPattern
+from specs.models import (
+    ConversationMessage,
+    Project,
+    Session,
+    Specification,
+    UserBehaviorPattern,
+)
 
 
 class AccessLevel(IntEnum):
@@ -84,6 +91,14 @@ def visible_projects(user_id: UUID) -> QuerySet[Project]:
     return Project.objects.filter(
         pk__in=RawSQL(f"SELECT unnest(ARRAY({VISIBLE_PROJECT_IDS}))", [user_id] * 3)
     )
+
+
+def sessions_within_reach(user, url_keywords: Mapping) -> QuerySet[Session]:
+    """The sessions a caller may name: those of the project the request is
+    about, or of any project the caller can see when it is about none."""
+    sessions = Session.objects.filter(project__in=visible_projects(user.pk))
+    project_id = url_keywords.get("project_id")
+    return sessions.filter(project_id=project_id) if project_id else sessions
 
 
 def level_of(project: Project, user_id: UUID) -> AccessLevel | None:

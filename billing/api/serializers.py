@@ -8,12 +8,13 @@ from billing import keys
 from billing.models import APIKey, Invoice, InvoiceStatus, LLMUsage, Subscription
 from billing.selectors import UsageGroup
 from billing.tiers import Tier
+from socrates.api.serializers import ModelSerializer, Serializer
 from socrates.api.validation import check_query_values
 
 # API keys and the plan -------------------------------------------------------------
 
 
-class APIKeySerializer(serializers.ModelSerializer):
+class APIKeySerializer(ModelSerializer):
     """A key as listed: its hash is never shown, only its last characters."""
 
     class Meta:
@@ -35,7 +36,7 @@ class APIKeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class APIKeyCreateSerializer(serializers.Serializer):
+class APIKeyCreateSerializer(Serializer):
     name = serializers.CharField(min_length=1, max_length=255)
     scope = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(keys.SCOPES)),
@@ -60,7 +61,7 @@ class IssuedKeySerializer(APIKeySerializer):
         return {"key": issued.secret, **APIKeySerializer(issued.api_key).data}
 
 
-class PlanSerializer(serializers.Serializer):
+class PlanSerializer(Serializer):
     tier = serializers.ChoiceField(choices=[tier.label for tier in Tier], source="tier.label")
     plan_names = serializers.ListField(child=serializers.CharField())
     limits = serializers.DictField(
@@ -72,7 +73,7 @@ class PlanSerializer(serializers.Serializer):
 # Subscriptions and invoices ----------------------------------------------------------
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(ModelSerializer):
     class Meta:
         model = Subscription
         fields = [
@@ -103,7 +104,7 @@ class SubscriptionChangeSerializer(SubscriptionSerializer):
         read_only_fields = ["user_id", *SubscriptionSerializer.Meta.read_only_fields]
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     subscription = serializers.PrimaryKeyRelatedField(
         queryset=Subscription.objects.all(), required=False, allow_null=True
     )
@@ -137,7 +138,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         }
 
 
-class InvoiceStatusSerializer(serializers.Serializer):
+class InvoiceStatusSerializer(Serializer):
     status = serializers.ChoiceField(
         choices=InvoiceStatus.choices,
         help_text="draft → sent → paid or overdue; overdue → paid; "
@@ -148,7 +149,7 @@ class InvoiceStatusSerializer(serializers.Serializer):
 # LLM usage ---------------------------------------------------------------------------
 
 
-class LLMUsageSerializer(serializers.ModelSerializer):
+class LLMUsageSerializer(ModelSerializer):
     project = serializers.UUIDField(
         source="project_id",
         required=False,
@@ -184,7 +185,7 @@ class LLMUsageSerializer(serializers.ModelSerializer):
         }
 
 
-class UsageSummaryQuerySerializer(serializers.Serializer):
+class UsageSummaryQuerySerializer(Serializer):
     group_by = serializers.ChoiceField(
         choices=[group.value for group in UsageGroup], default=UsageGroup.MODEL
     )
@@ -215,7 +216,7 @@ class UsageGroupField(serializers.CharField):
         return value.strftime("%Y-%m") if isinstance(value, datetime) else str(value)
 
 
-class UsageSummarySerializer(serializers.Serializer):
+class UsageSummarySerializer(Serializer):
     group = UsageGroupField(
         allow_null=True,
         help_text="The model name, project id, month (YYYY-MM, UTC) or user id; "

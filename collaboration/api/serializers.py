@@ -9,9 +9,10 @@ from collaboration.models import (
     Team,
     TeamMember,
 )
+from socrates.api.serializers import ModelSerializer, Serializer
 
 
-class ShareSerializer(serializers.ModelSerializer):
+class ShareSerializer(ModelSerializer):
     shared_with_team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True
     )
@@ -33,13 +34,13 @@ class ShareSerializer(serializers.ModelSerializer):
         read_only_fields = ["project", "shared_by_id", "access_type", "created_at", "updated_at"]
 
 
-class ShareChangeSerializer(serializers.ModelSerializer):
+class ShareChangeSerializer(ModelSerializer):
     class Meta:
         model = ProjectShare
         fields = ["permission_level", "expiry_date"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     class Meta:
         model = Team
         fields = [
@@ -56,7 +57,7 @@ class TeamSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"min_length": 1}}
 
 
-class TeamMemberSerializer(serializers.ModelSerializer):
+class TeamMemberSerializer(ModelSerializer):
     class Meta:
         model = TeamMember
         fields = ["id", "team", "user_id", "role", "status", "invited_by_id", "joined_at"]
@@ -67,7 +68,7 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 QUIET_HOUR = RegexValidator(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "A time as HH:MM, 00:00 to 23:59.")
 
 
-class NotificationPreferenceSerializer(serializers.ModelSerializer):
+class NotificationPreferenceSerializer(ModelSerializer):
     class Meta:
         model = NotificationPreference
         fields = [
@@ -92,7 +93,7 @@ class NotificationPreferenceSerializer(serializers.ModelSerializer):
         }
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     class Meta:
         model = ProjectInvitation
         fields = [
@@ -128,11 +129,11 @@ class IssuedInvitationSerializer(InvitationSerializer):
         fields = [*InvitationSerializer.Meta.fields, "token"]
 
 
-class InvitationTokenSerializer(serializers.Serializer):
+class InvitationTokenSerializer(Serializer):
     token = serializers.CharField(max_length=200)
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     class Meta:
         model = ActivityLog
         fields = [

@@ -6,6 +6,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
+from socrates.api.reach import within_reach
 from socrates.api.validation import check_query_values
 
 
@@ -17,6 +18,15 @@ class FilterSet(django_filters.FilterSet):
     # parameters (a default view); tests/socrates/test_filters.py holds every
     # filter set to what it says here.
     filters_without_parameters = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A filter by a related row offers and accepts only what the caller
+        # may name (socrates.api.reach), as serializers' related fields do.
+        for filter_ in self.filters.values():
+            queryset = getattr(filter_, "queryset", None)
+            if queryset is not None and hasattr(queryset, "model"):
+                filter_.queryset = within_reach(queryset.model, self.request)
 
     def is_valid(self) -> bool:
         if not super().is_valid():

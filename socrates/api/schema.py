@@ -7,8 +7,10 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
+from socrates.api.serializers import Serializer
 
-class ErrorSerializer(serializers.Serializer):
+
+class ErrorSerializer(Serializer):
     detail = serializers.CharField(help_text="One sentence saying what went wrong.")
     code = serializers.CharField(help_text="A stable, machine-readable error code.")
     fields = serializers.DictField(

@@ -10,12 +10,41 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
+from socrates.api.reach import within_reach
+
 
 def validated(serializer_class, request, **context) -> dict:
     """The request body, checked by a serializer (a 400 naming each bad field)."""
     serializer = serializer_class(data=request.data, context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class ReachLimitedFields:
+    """Every related field offers and accepts only the rows the request's
+    caller may name (``socrates.api.reach``): the choices of the browsable
+    API's forms, and the ids a body may give. Every serializer of the apps
+    derives from ``Serializer`` or ``ModelSerializer`` below
+    (tests/socrates/test_reach.py holds them to it)."""
+
+    def get_fields(self):
+        return self.limited_to_reach(super().get_fields())
+
+    def limited_to_reach(self, fields: dict) -> dict:
+        request = self.context.get("request")
+        for field in fields.values():
+            relation = getattr(field, "child_relation", field)
+            if isinstance(relation, serializers.RelatedField) and relation.queryset is not None:
+                relation.queryset = within_reach(relation.queryset.model, request)
+        return fields
+
+
+class Serializer(ReachLimitedFields, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(ReachLimitedFields, serializers.ModelSerializer):
+    pass
 
 
 # How DRF represents a non-null value of each of these field classes, when it
@@ -66,7 +95,7 @@ def _same(value):
     return value
 
 
-class LeanModelSerializer(serializers.ModelSerializer):
+class LeanModelSerializer(ModelSerializer):
     """DRF's ModelSerializer, without the per-response costs of its generality.
 
     - Its fields are built from the model once per class, then copied for each
@@ -89,9 +118,10 @@ class LeanModelSerializer(serializers.ModelSerializer):
     def get_fields(self):
         built = type(self).__dict__.get("_built_fields")
         if built is None:
-            built = super().get_fields()
+            # DRF's fields, before any request's reach limits them.
+            built = super(ReachLimitedFields, self).get_fields()
             type(self)._built_fields = built
-        return copy.deepcopy(built)
+        return self.limited_to_reach(copy.deepcopy(built))
 
     @cached_property
     def _representation_plan(self) -> list:
