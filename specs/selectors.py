@@ -51,16 +51,23 @@ _ACTIVE_TEAMS_OF_USER = (
     f"'{MemberStatus.ACTIVE}'"
 )
 
-# The ids of the projects a user can see: a union of three index lookups
-# (owned, shared with the user, shared with their teams); an OR across them
-# would make PostgreSQL read every project. Parameters: the user, three times.
-VISIBLE_PROJECT_IDS = f"""
+
+def _project_ids_sql(shares: str) -> str:
+    """The ids of the projects a user owns or reaches by a live share matching
+    ``shares``: a union of three index lookups (owned, shared with the user,
+    shared with their teams); an OR across them would make PostgreSQL read
+    every project. Parameters: the user, three times."""
+    return f"""
     SELECT p.id FROM projects p WHERE p.owner_id = %s
     UNION SELECT s.project_id FROM project_shares s
-          WHERE s.shared_with_user_id = %s AND {_LIVE_SHARE}
+          WHERE s.shared_with_user_id = %s AND {_LIVE_SHARE} AND {shares}
     UNION SELECT s.project_id FROM project_shares s
-          WHERE s.shared_with_team_id IN ({_ACTIVE_TEAMS_OF_USER}) AND {_LIVE_SHARE}
+          WHERE s.shared_with_team_id IN ({_ACTIVE_TEAMS_OF_USER}) AND {_LIVE_SHARE} AND {shares}
 """
+
+
+# The ids of the projects a user can see.
+VISIBLE_PROJECT_IDS = _project_ids_sql("TRUE")
 
 # The user's best live share on the project of the enclosing query's row.
 # Parameters: the user, twice.
@@ -84,6 +91,13 @@ def visible_projects(user_id: UUID) -> QuerySet[Project]:
     return Project.objects.filter(
         pk__in=RawSQL(f"SELECT unnest(ARRAY({VISIBLE_PROJECT_IDS}))", [user_id] * 3)
     )
+
+
+def projects_at_least(user_id: UUID, level: AccessLevel) -> QuerySet[Project]:
+    """The projects where a user has at least ``level``."""
+    shares = ", ".join(f"'{share}'" for share, rank in SHARE_LEVELS.items() if rank >= level)
+    matching = f"s.permission_level IN ({shares})" if shares else "FALSE"
+    return Project.objects.filter(pk__in=RawSQL(_project_ids_sql(matching), [user_id] * 3))
 
 
 def level_of(project: Project, user_id: UUID) -> AccessLevel | None:

@@ -133,6 +133,9 @@ class InvitationTokenSerializer(serializers.Serializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
+    # As the selector lets the caller see them.
+    changes = serializers.JSONField(source="shown_changes", read_only=True)
+
     class Meta:
         model = ActivityLog
         fields = [
