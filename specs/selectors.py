@@ -11,7 +11,7 @@ from enum import IntEnum
 from uuid import UUID
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Avg, Q, QuerySet
+from django.db.models import Avg, Case, F, Q, QuerySet, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -19,7 +19,14 @@ from accounts.models import AdminPermission
 from collaboration.models import MemberStatus, SharePermission
 from socrates.db.keyset import KeysetRows
 from socrates.db.prepared import PreparedStatement, columns_of
-from specs.models import ConversationMessage, Project, Specification, UserBehaviorPattern
+from specs.models import (
+    ConversationMessage,
+    Project,
+    Question,
+    QuestionEffectiveness,
+    Specification,
+    UserBehaviorPattern,
+)
 
 
 class AccessLevel(IntEnum):
@@ -214,6 +221,21 @@ class AnalyticsLevel(IntEnum):
 
 def analytics_level(user) -> AnalyticsLevel:
     return AnalyticsLevel.STAFF if user.is_staff else AnalyticsLevel.READER
+
+
+def question_effectiveness_for(user) -> QuerySet[QuestionEffectiveness]:
+    """Every row, each with its ``shown_question_id``: the question's id for
+    staff, and for anyone else only when the question is in a project they can
+    see (the ids of other projects' questions are theirs to keep)."""
+    rows = QuestionEffectiveness.objects.all()
+    if analytics_level(user) >= AnalyticsLevel.STAFF:
+        return rows.annotate(shown_question_id=F("question_id"))
+    visible_questions = Question.objects.filter(
+        project_id__in=visible_projects(user.pk).values("pk")
+    ).values("pk")
+    return rows.annotate(
+        shown_question_id=Case(When(question_id__in=visible_questions, then=F("question_id")))
+    )
 
 
 def behavior_patterns_for(user) -> QuerySet[UserBehaviorPattern]:
