@@ -9,8 +9,8 @@ Who may see and change what follows the admin permission codes
 from django.contrib import admin
 
 from accounts.services import AuditContext
-from billing import services
-from billing.models import APIKey, Invoice, LLMUsage, Subscription
+from billing import selectors, services
+from billing.models import APIKey, APIKeyStatus, Invoice, LLMUsage, Subscription
 from collaboration.services import ActivityContext
 from socrates.admin import ReadOnlyAdmin, ServiceBackedAdmin
 
@@ -127,6 +127,22 @@ class LLMUsageAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+class APIKeyStatusFilter(admin.SimpleListFilter):
+    """By the status a key is shown with (an active key past its expiry is
+    expired), as the API filters."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return APIKeyStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in APIKeyStatus.values:
+            return queryset
+        return selectors.api_keys_in_status(queryset, self.value())
+
+
 @admin.register(APIKey)
 class APIKeyAdmin(ServiceBackedAdmin):
     """Keys are made by their owners through the API, the only place the full
@@ -136,13 +152,13 @@ class APIKeyAdmin(ServiceBackedAdmin):
         "name",
         "user_id",
         "key_preview",
-        "status",
+        "current_status",
         "scope",
         "usage_count",
         "last_used_at",
         "expires_at",
     ]
-    list_filter = ["status"]
+    list_filter = [APIKeyStatusFilter]
     search_fields = ["name", "key_preview", "user_id"]
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
@@ -150,7 +166,7 @@ class APIKeyAdmin(ServiceBackedAdmin):
         "name",
         "user_id",
         "key_preview",
-        "status",
+        "current_status",
         "scope",
         "rate_limit",
         "usage_count",
@@ -165,6 +181,10 @@ class APIKeyAdmin(ServiceBackedAdmin):
 
     def action_context(self, request) -> ActivityContext:
         return ActivityContext.from_request(request)
+
+    @admin.display(description="status", ordering="status")
+    def current_status(self, api_key: APIKey) -> str:
+        return api_key.current_status
 
     def has_add_permission(self, request):
         return False

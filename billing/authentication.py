@@ -1,6 +1,5 @@
 """Requests that prove who they are with a platform API key (``X-API-Key``)."""
 
-from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
@@ -34,13 +33,12 @@ class APIKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Unknown API key.", code=BillingErrorCode.API_KEY_INVALID
             )
-        if api_key.status == APIKeyStatus.REVOKED:
+        status = api_key.current_status
+        if status == APIKeyStatus.REVOKED:
             raise exceptions.AuthenticationFailed(
                 "This API key has been revoked.", code=BillingErrorCode.API_KEY_REVOKED
             )
-        if api_key.status == APIKeyStatus.EXPIRED or (
-            api_key.expires_at is not None and api_key.expires_at <= timezone.now()
-        ):
+        if status == APIKeyStatus.EXPIRED:
             raise exceptions.AuthenticationFailed(
                 "This API key has expired.", code=BillingErrorCode.API_KEY_EXPIRED
             )

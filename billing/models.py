@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import F
+from django.utils import timezone
 
 from socrates.db.models import (
     UNBOUNDED_VARCHAR,
@@ -159,6 +160,16 @@ class APIKey(TimestampedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def current_status(self) -> str:
+        """What the key is now: an active key past its expiry is expired, with
+        no job to write it (``billing.selectors.api_keys_in_status`` says the
+        same in SQL)."""
+        lapsed = self.expires_at is not None and self.expires_at <= timezone.now()
+        if self.status == APIKeyStatus.ACTIVE and lapsed:
+            return APIKeyStatus.EXPIRED
+        return self.status
 
 
 class LLMUsageStatus(models.TextChoices):

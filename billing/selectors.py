@@ -7,14 +7,15 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from django.db.models import Count, F, Max, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Now, TruncMonth
 from django.utils import timezone
 
 from accounts.models import AdminPermission
 from billing import keys
 from billing.models import (
     APIKey,
+    APIKeyStatus,
     Invoice,
     LLMUsage,
     RequestWindow,
@@ -95,6 +96,15 @@ def api_requests_today(user_id: UUID) -> int:
 
 def api_keys_of(user_id: UUID):
     return APIKey.objects.filter(user_id=user_id).order_by("-created_at")
+
+
+def api_keys_in_status(api_keys: QuerySet[APIKey], status: str) -> QuerySet[APIKey]:
+    """The keys whose ``current_status`` is ``status``: an active key past its
+    expiry counts as expired."""
+    lapsed = Q(status=APIKeyStatus.ACTIVE, expires_at__lte=Now())
+    if status == APIKeyStatus.EXPIRED:
+        return api_keys.filter(Q(status=status) | lapsed)
+    return api_keys.filter(status=status).exclude(lapsed)
 
 
 # Run for every request with an API key: written once as SQL and prepared.

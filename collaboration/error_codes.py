@@ -10,3 +10,4 @@ class CollaborationErrorCode(StrEnum):
     NOT_PENDING = "not_pending"
     ALREADY_SHARED = "already_shared"
     NOT_INVITER = "not_inviter"
+    EMAIL_NOT_VERIFIED = "email_not_verified"

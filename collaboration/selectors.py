@@ -1,11 +1,12 @@
-"""Reads of teams: who belongs, and with which role."""
+"""Reads of teams (who belongs, and with which role), invitations and activity."""
 
 from collections.abc import Mapping
 from enum import IntEnum
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Now
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, JSONObject, Now
 
 from collaboration.models import (
     ActivityLog,
@@ -16,6 +17,7 @@ from collaboration.models import (
     TeamMember,
     TeamRole,
 )
+from specs.selectors import AccessLevel, projects_at_least
 
 
 class TeamLevel(IntEnum):
@@ -64,10 +66,36 @@ def pending_invitations_for(user) -> QuerySet[ProjectInvitation]:
     )
 
 
-def project_activity(project_id) -> QuerySet[ActivityLog]:
-    """Everything that happened in a project, served by ``ix_activity_logs_project``."""
-    return ActivityLog.objects.filter(changes__project_id=str(project_id))
+# Share and invitation rows say who was given which level: like the shares
+# themselves, they are shown in full only at the level that lists shares.
+SHARES_LEVEL = AccessLevel.ADMIN
+SHARING_RESOURCE_TYPES = ("project_share", "project_invitation")
+
+
+def _with_changes_shown(rows: QuerySet[ActivityLog], *, hidden: Q) -> QuerySet[ActivityLog]:
+    """Each row's ``shown_changes``: its ``changes``, or only its project where
+    ``hidden`` holds."""
+    only_project = JSONObject(project_id=KT("changes__project_id"))
+    return rows.annotate(shown_changes=Case(When(hidden, then=only_project), default=F("changes")))
+
+
+def project_activity(project_id, *, level: AccessLevel) -> QuerySet[ActivityLog]:
+    """Everything that happened in a project, served by ``ix_activity_logs_project``,
+    as a caller at ``level`` may see it."""
+    rows = ActivityLog.objects.filter(changes__project_id=str(project_id))
+    if level >= SHARES_LEVEL:
+        return rows.annotate(shown_changes=F("changes"))
+    return _with_changes_shown(rows, hidden=Q(resource_type__in=SHARING_RESOURCE_TYPES))
 
 
 def user_activity(user_id: UUID) -> QuerySet[ActivityLog]:
-    return ActivityLog.objects.filter(user_id=user_id)
+    """What a user did; sharing rows in full only for projects where they may
+    list the shares today."""
+    managed = projects_at_least(user_id, SHARES_LEVEL).annotate(id_text=Cast("pk", TextField()))
+    rows = ActivityLog.objects.filter(user_id=user_id).alias(
+        project_id_text=KT("changes__project_id")
+    )
+    hidden = Q(resource_type__in=SHARING_RESOURCE_TYPES) & ~Q(
+        project_id_text__in=managed.values("id_text")
+    )
+    return _with_changes_shown(rows, hidden=hidden)

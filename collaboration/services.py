@@ -398,6 +398,12 @@ def _pending_invitation_for(token: str, user) -> ProjectInvitation:
     )
     if invitation is None or not _addressed_to(invitation, user):
         raise NotFound("No invitation for you with this token.")
+    # Anyone may register with any address: only its verified owner answers for it.
+    if invitation.invited_user_id is None and not user.is_verified:
+        raise NotAllowed(
+            "Verify your e-mail address before answering an invitation sent to it.",
+            code=CollaborationErrorCode.EMAIL_NOT_VERIFIED,
+        )
     lapsed = (
         invitation.token_expires_at is not None and invitation.token_expires_at <= timezone.now()
     )

@@ -12,7 +12,7 @@ from enum import IntEnum
 from uuid import UUID
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Avg, Q, QuerySet
+from django.db.models import Avg, Case, F, Q, QuerySet, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -23,6 +23,8 @@ from socrates.db.prepared import PreparedStatement, columns_of
 from specs.models import (
     ConversationMessage,
     Project,
+    Question,
+    QuestionEffectiveness,
     Session,
     Specification,
     UserBehaviorPattern,
@@ -58,16 +60,23 @@ _ACTIVE_TEAMS_OF_USER = (
     f"'{MemberStatus.ACTIVE}'"
 )
 
-# The ids of the projects a user can see: a union of three index lookups
-# (owned, shared with the user, shared with their teams); an OR across them
-# would make PostgreSQL read every project. Parameters: the user, three times.
-VISIBLE_PROJECT_IDS = f"""
+
+def _project_ids_sql(shares: str) -> str:
+    """The ids of the projects a user owns or reaches by a live share matching
+    ``shares``: a union of three index lookups (owned, shared with the user,
+    shared with their teams); an OR across them would make PostgreSQL read
+    every project. Parameters: the user, three times."""
+    return f"""
     SELECT p.id FROM projects p WHERE p.owner_id = %s
     UNION SELECT s.project_id FROM project_shares s
-          WHERE s.shared_with_user_id = %s AND {_LIVE_SHARE}
+          WHERE s.shared_with_user_id = %s AND {_LIVE_SHARE} AND {shares}
     UNION SELECT s.project_id FROM project_shares s
-          WHERE s.shared_with_team_id IN ({_ACTIVE_TEAMS_OF_USER}) AND {_LIVE_SHARE}
+          WHERE s.shared_with_team_id IN ({_ACTIVE_TEAMS_OF_USER}) AND {_LIVE_SHARE} AND {shares}
 """
+
+
+# The ids of the projects a user can see.
+VISIBLE_PROJECT_IDS = _project_ids_sql("TRUE")
 
 # The user's best live share on the project of the enclosing query's row.
 # Parameters: the user, twice.
@@ -99,6 +108,13 @@ def sessions_within_reach(user, url_keywords: Mapping) -> QuerySet[Session]:
     sessions = Session.objects.filter(project__in=visible_projects(user.pk))
     project_id = url_keywords.get("project_id")
     return sessions.filter(project_id=project_id) if project_id else sessions
+
+
+def projects_at_least(user_id: UUID, level: AccessLevel) -> QuerySet[Project]:
+    """The projects where a user has at least ``level``."""
+    shares = ", ".join(f"'{share}'" for share, rank in SHARE_LEVELS.items() if rank >= level)
+    matching = f"s.permission_level IN ({shares})" if shares else "FALSE"
+    return Project.objects.filter(pk__in=RawSQL(_project_ids_sql(matching), [user_id] * 3))
 
 
 def level_of(project: Project, user_id: UUID) -> AccessLevel | None:
@@ -215,6 +231,21 @@ class AnalyticsLevel(IntEnum):
 
 def analytics_level(user) -> AnalyticsLevel:
     return AnalyticsLevel.STAFF if user.is_staff else AnalyticsLevel.READER
+
+
+def question_effectiveness_for(user) -> QuerySet[QuestionEffectiveness]:
+    """Every row, each with its ``shown_question_id``: the question's id for
+    staff, and for anyone else only when the question is in a project they can
+    see (the ids of other projects' questions are theirs to keep)."""
+    rows = QuestionEffectiveness.objects.all()
+    if analytics_level(user) >= AnalyticsLevel.STAFF:
+        return rows.annotate(shown_question_id=F("question_id"))
+    visible_questions = Question.objects.filter(
+        project_id__in=visible_projects(user.pk).values("pk")
+    ).values("pk")
+    return rows.annotate(
+        shown_question_id=Case(When(question_id__in=visible_questions, then=F("question_id")))
+    )
 
 
 def behavior_patterns_for(user) -> QuerySet[UserBehaviorPattern]:

@@ -24,3 +24,13 @@ class HasAdminPermission(BasePermission):
         if missing:
             self.message = f"This needs the admin permission {', '.join(missing)}."
         return not missing
+
+
+class HoldsAnAdminRole(BasePermission):
+    """Any admin permission code at all: for what every admin may see, such as
+    the list of the admin API's endpoints."""
+
+    message = "This needs an admin role."
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated and bool(request.user.held_admin_permissions)

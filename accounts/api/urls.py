@@ -17,6 +17,7 @@ auth_urlpatterns = [
 ]
 
 admin_router = DefaultRouter()
+admin_router.APIRootView = views.AdminApiRootView
 admin_router.register("users", views.AdminUserViewSet, basename="admin-user")
 admin_router.register("roles", views.AdminRoleViewSet, basename="admin-role")
 admin_router.register("audit-logs", views.AuditLogViewSet, basename="admin-audit-log")

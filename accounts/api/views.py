@@ -1,6 +1,6 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import generics, mixins, routers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api.filters import AuditLogFilter, UserFilter
-from accounts.api.permissions import HasAdminPermission
+from accounts.api.permissions import HasAdminPermission, HoldsAnAdminRole
 from accounts.api.serializers import (
     AdminRoleSerializer,
     AdminUserSerializer,
@@ -138,6 +138,13 @@ class DeleteAccountView(APIView):
 
 
 # Admin ------------------------------------------------------------------------------
+
+
+class AdminApiRootView(routers.APIRootView):
+    """The admin API's endpoints, listed to those holding an admin role (the
+    endpoints themselves each need their own code)."""
+
+    permission_classes = [HoldsAnAdminRole]
 
 
 class AdminViewMixin:

@@ -2,8 +2,22 @@
 
 import django_filters
 
-from billing.models import Invoice, LLMUsage, Subscription
+from billing import selectors
+from billing.models import APIKey, APIKeyStatus, Invoice, LLMUsage, Subscription
 from socrates.api.filters import FilterSet
+
+
+class APIKeyFilter(FilterSet):
+    # By the status a key is shown with, not the stored one.
+    status = django_filters.ChoiceFilter(choices=APIKeyStatus.choices, method="filter_status")
+
+    class Meta:
+        model = APIKey
+        fields = ["status"]
+
+    def filter_status(self, queryset, name, value):
+        return selectors.api_keys_in_status(queryset, value)
+
 
 # Subscriptions and invoices ----------------------------------------------------------
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from rest_framework import serializers
 
 from billing import keys
-from billing.models import APIKey, Invoice, InvoiceStatus, LLMUsage, Subscription
+from billing.models import APIKey, APIKeyStatus, Invoice, InvoiceStatus, LLMUsage, Subscription
 from billing.selectors import UsageGroup
 from billing.tiers import Tier
 from socrates.api.serializers import ModelSerializer, Serializer
@@ -16,6 +16,10 @@ from socrates.api.validation import check_query_values
 
 class APIKeySerializer(ModelSerializer):
     """A key as listed: its hash is never shown, only its last characters."""
+
+    status = serializers.ChoiceField(
+        choices=APIKeyStatus.choices, source="current_status", read_only=True
+    )
 
     class Meta:
         model = APIKey

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from accounts.api.views import AdminViewMixin
 from accounts.models import BILLING_WRITE_PERMISSIONS, AdminPermission
 from billing import selectors, services
-from billing.api.filters import InvoiceFilter, LLMUsageFilter, SubscriptionFilter
+from billing.api.filters import APIKeyFilter, InvoiceFilter, LLMUsageFilter, SubscriptionFilter
 from billing.api.serializers import (
     APIKeyCreateSerializer,
     APIKeySerializer,
@@ -49,7 +49,7 @@ class APIKeyViewSet(
 
     queryset = APIKey.objects.none()
     serializer_class = APIKeySerializer
-    filterset_fields = ["status"]
+    filterset_class = APIKeyFilter
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
     lookup_value_converter = "uuid"

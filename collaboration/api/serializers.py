@@ -134,6 +134,9 @@ class InvitationTokenSerializer(Serializer):
 
 
 class ActivitySerializer(ModelSerializer):
+    # As the selector lets the caller see them.
+    changes = serializers.JSONField(source="shown_changes", read_only=True)
+
     class Meta:
         model = ActivityLog
         fields = [

@@ -52,7 +52,7 @@ class ShareViewSet(
     lookup_value_converter = "uuid"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     required_levels = dict.fromkeys(
-        ("list", "retrieve", "create", "partial_update", "destroy"), AccessLevel.ADMIN
+        ("list", "retrieve", "create", "partial_update", "destroy"), selectors.SHARES_LEVEL
     )
 
     def get_serializer_class(self):
@@ -209,7 +209,9 @@ class ProjectInvitationViewSet(
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
     lookup_value_converter = "uuid"
-    required_levels = dict.fromkeys(("list", "retrieve", "create", "revoke"), AccessLevel.ADMIN)
+    required_levels = dict.fromkeys(
+        ("list", "retrieve", "create", "revoke"), selectors.SHARES_LEVEL
+    )
 
     def get_queryset(self):
         return ProjectInvitation.objects.filter(project_id=self.kwargs["project_id"])
@@ -298,4 +300,4 @@ class ProjectActivityViewSet(ProjectAccessMixin, mixins.ListModelMixin, AccessCh
     required_levels = {"list": AccessLevel.VIEW}
 
     def get_queryset(self):
-        return selectors.project_activity(self.kwargs["project_id"])
+        return selectors.project_activity(self.kwargs["project_id"], level=self.access_level())

@@ -1,7 +1,7 @@
 import django_filters
 
 from socrates.api.filters import FilterSet
-from specs.models import AnalyticsMetric, Project, Specification
+from specs.models import AnalyticsMetric, Project, QuestionEffectiveness, Specification
 
 
 class ProjectFilter(FilterSet):
@@ -48,3 +48,12 @@ class AnalyticsMetricFilter(FilterSet):
             "period_start_after",
             "period_start_before",
         ]
+
+
+class QuestionEffectivenessFilter(FilterSet):
+    # By the id the caller is shown: a hidden one is matched by nothing.
+    question_id = django_filters.UUIDFilter(field_name="shown_question_id")
+
+    class Meta:
+        model = QuestionEffectiveness
+        fields = ["project_type", "question_id"]

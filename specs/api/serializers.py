@@ -352,6 +352,11 @@ class QuestionEffectivenessSerializer(ModelSerializer):
         }
 
 
+class QuestionEffectivenessReadSerializer(QuestionEffectivenessSerializer):
+    # As the selector lets the caller see it.
+    question_id = serializers.UUIDField(source="shown_question_id", read_only=True, allow_null=True)
+
+
 class BehaviorPatternSerializer(ModelSerializer):
     class Meta:
         model = UserBehaviorPattern

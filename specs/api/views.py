@@ -17,7 +17,12 @@ from socrates.api.serializers import validated
 from socrates.api.viewsets import AccessCheckedViewSet, ServiceWrites
 from socrates.errors import NotFound
 from specs import selectors, services
-from specs.api.filters import AnalyticsMetricFilter, ProjectFilter, SpecificationFilter
+from specs.api.filters import (
+    AnalyticsMetricFilter,
+    ProjectFilter,
+    QuestionEffectivenessFilter,
+    SpecificationFilter,
+)
 from specs.api.renderers import MarkdownRenderer
 from specs.api.serializers import (
     AnalyticsMetricSerializer,
@@ -31,6 +36,7 @@ from specs.api.serializers import (
     ProjectSerializer,
     QualityMetricSerializer,
     QualitySerializer,
+    QuestionEffectivenessReadSerializer,
     QuestionEffectivenessSerializer,
     QuestionSerializer,
     ResolutionSerializer,
@@ -485,9 +491,9 @@ class QuestionEffectivenessViewSet(
 ):
     """How well questions work: anyone signed in reads, staff write."""
 
-    queryset = QuestionEffectiveness.objects.all()
-    serializer_class = QuestionEffectivenessSerializer
-    filterset_fields = ["project_type", "question_id"]
+    # The model for the schema; requests read get_queryset().
+    queryset = QuestionEffectiveness.objects.none()
+    filterset_class = QuestionEffectivenessFilter
     ordering_fields = ["effectiveness_score", "created_at"]
     ordering = ["-created_at"]
     lookup_value_converter = "uuid"
@@ -502,6 +508,14 @@ class QuestionEffectivenessViewSet(
 
     def access_level(self):
         return selectors.analytics_level(self.request.user)
+
+    def get_queryset(self):
+        return selectors.question_effectiveness_for(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in ("list", "retrieve"):
+            return QuestionEffectivenessReadSerializer
+        return QuestionEffectivenessSerializer
 
     create_service = staticmethod(services.record_question_effectiveness)
     update_service = staticmethod(services.update_question_effectiveness)

@@ -13,6 +13,7 @@ from accounts.models import (
     AdminUser,
     RefreshToken,
     User,
+    UserRole,
     UserStatus,
 )
 from tests.accounts.factories import AdminRoleFactory, UserFactory, admin_with
@@ -137,6 +138,19 @@ def test_permission_matrix_covers_every_admin_route():
     )
 
     assert routed == sorted((endpoint.method, endpoint.permission) for endpoint in ENDPOINTS)
+
+
+def test_the_admin_root_lists_its_endpoints_only_to_callers_holding_an_admin_role(api, client_for):
+    anonymous = api.get(f"{API}/")
+    plain = client_for(UserFactory()).get(f"{API}/")
+    staff_without_role = client_for(UserFactory(role=UserRole.ADMIN)).get(f"{API}/")
+    admin = client_for(admin_with(AdminPermission.AUDIT_LOG_VIEW)).get(f"{API}/")
+
+    assert (anonymous.status_code, anonymous.data["code"]) == (401, "not_authenticated")
+    assert (plain.status_code, plain.data["code"]) == (403, "permission_denied")
+    assert staff_without_role.status_code == 403
+    assert admin.status_code == 200
+    assert set(admin.data) == {"users", "roles", "audit-logs"}
 
 
 def test_revoked_roles_grant_nothing(client_for):

@@ -1,6 +1,9 @@
 """API keys in the Django admin: read, revoked through the service, hash never shown."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import AdminPermission, User, UserRole
 from billing import services
@@ -53,3 +56,18 @@ def test_revoking_in_the_admin_goes_through_the_service(client, issued):
     assert APIKey.objects.get(pk=issued.api_key.pk).status == APIKeyStatus.REVOKED
     revoked = ActivityLog.objects.get(action=ActivityAction.API_KEY_REVOKED)
     assert revoked.user_id == revoker.pk
+
+
+def test_the_admin_shows_and_filters_a_key_past_its_expiry_as_expired(client, issued):
+    APIKey.objects.filter(pk=issued.api_key.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    client.force_login(staff_with(AdminPermission.USERS_VIEW))
+
+    opened = client.get(f"{CHANGELIST}{issued.api_key.pk}/change/").content.decode()
+    expired = client.get(CHANGELIST, {"status": "expired"}).context["cl"].result_list
+    active = client.get(CHANGELIST, {"status": "active"}).context["cl"].result_list
+
+    assert '<div class="readonly">expired</div>' in opened
+    assert [key.pk for key in expired] == [issued.api_key.pk]
+    assert list(active) == []

@@ -358,3 +358,25 @@ def test_the_scope_holds_under_a_url_prefix():
 
     assert minted.status_code == 403
     assert minted.data["code"] == "api_key_scope"
+
+
+def test_a_key_past_its_expiry_is_listed_shown_and_filtered_as_expired(client_for):
+    user = UserFactory()
+    lapsed, revoked = (issue(user, name=name).api_key for name in ("old", "gone"))
+    issue(user, name="new", expires_at=timezone.now() + timedelta(days=1))
+    APIKey.objects.filter(pk__in=[lapsed.pk, revoked.pk]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    APIKey.objects.filter(pk=revoked.pk).update(status=APIKeyStatus.REVOKED)
+    client = client_for(user)
+
+    def names(**query) -> dict[str, str]:
+        response = client.get(KEYS, query)
+        assert response.status_code == 200, response.data
+        return {row["name"]: row["status"] for row in response.data["results"]}
+
+    assert names() == {"old": "expired", "new": "active", "gone": "revoked"}
+    assert client.get(f"{KEYS}{lapsed.pk}/").data["status"] == "expired"
+    assert names(status="expired") == {"old": "expired"}
+    assert names(status="active") == {"new": "active"}
+    assert names(status="revoked") == {"gone": "revoked"}

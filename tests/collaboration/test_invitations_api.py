@@ -67,7 +67,8 @@ def test_accepting_creates_the_share_and_the_token_works_once(owner, project, cl
 
 
 def test_an_invitation_by_email_is_for_that_address_only(owner, project, client_for):
-    invitee, stranger = UserFactory(email="guest@example.com"), UserFactory()
+    invitee = UserFactory(email="guest@example.com", is_verified=True)
+    stranger = UserFactory(is_verified=True)
     token = invite(owner, project, invited_email="Guest@Example.com").data["token"]
 
     assert client_for(stranger).post(f"{MINE}accept/", {"token": token}).status_code == 404
@@ -154,3 +155,20 @@ def test_invitations_by_email_are_listed_only_for_a_verified_address(owner, proj
     assert client_for(unverified).get(MINE).data["results"] == []
     User.objects.filter(pk=unverified.pk).update(is_verified=True)
     assert len(client_for(unverified).get(MINE).data["results"]) == 1
+
+
+def test_an_invitation_by_email_is_answered_only_once_the_address_is_verified(
+    owner, project, client_for
+):
+    unverified = client_for(UserFactory(email="guest@example.com", is_verified=False))
+    token = invite(owner, project, invited_email="guest@example.com").data["token"]
+
+    accepted = unverified.post(f"{MINE}accept/", {"token": token})
+    declined = unverified.post(f"{MINE}decline/", {"token": token})
+
+    assert (accepted.status_code, accepted.data["code"]) == (403, "email_not_verified")
+    assert (declined.status_code, declined.data["code"]) == (403, "email_not_verified")
+    assert ProjectInvitation.objects.get().status == InvitationStatus.PENDING
+    assert not project.shares.exists()
+    User.objects.filter(email="guest@example.com").update(is_verified=True)
+    assert unverified.post(f"{MINE}accept/", {"token": token}).status_code == 200

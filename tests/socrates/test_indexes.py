@@ -16,6 +16,7 @@ from collaboration.models import ActivityLog, InvitationStatus, ProjectInvitatio
 from collaboration.selectors import project_activity
 from rag.models import DocumentChunk
 from specs.models import Project, Specification
+from specs.selectors import AccessLevel
 from tests.test_schema import DOCUMENTED_INDEX_ADDITIONS
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -107,7 +108,9 @@ ADDED_INDEXES = {
     "uq_project_shares_team": lambda: ProjectShare.objects.filter(
         project_id=PROJECT_ID, shared_with_team_id=USER_ID
     ),
-    "ix_activity_logs_project": lambda: project_activity(PROJECT_ID).order_by("-created_at")[:50],
+    "ix_activity_logs_project": lambda: project_activity(
+        PROJECT_ID, level=AccessLevel.VIEW
+    ).order_by("-created_at")[:50],
     "ix_chunks_content_fts": lambda: DocumentChunk.objects.annotate(
         search=SearchVector("content", config="english")
     ).filter(search=SearchQuery("caching", config="english")),

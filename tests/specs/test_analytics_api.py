@@ -248,15 +248,43 @@ def test_staff_delete_a_question_effectiveness_row(staff):
     assert not QuestionEffectiveness.objects.exists()
 
 
+def test_question_ids_are_shown_only_for_questions_in_projects_the_caller_can_see(
+    staff, client_for
+):
+    mine, theirs = ProjectFactory(), ProjectFactory()
+    my_question = Question.objects.create(project=mine, text="Which database?")
+    their_question = Question.objects.create(project=theirs, text="Which cloud?")
+    QuestionEffectiveness.objects.create(question_id=my_question.pk, effectiveness_score=0.2)
+    hidden = QuestionEffectiveness.objects.create(
+        question_id=their_question.pk, effectiveness_score=0.1
+    )
+    client, url = client_for(User.objects.get(pk=mine.owner_id)), f"{A}/question-effectiveness/"
+
+    listed = client.get(url, {"ordering": "effectiveness_score"}).data["results"]
+    retrieved = client.get(f"{url}{hidden.pk}/").data
+    by_their_id = client.get(url, {"question_id": str(their_question.pk)}).data["results"]
+    listed_for_staff = staff.get(url).data["results"]
+
+    assert [row["question_id"] for row in listed] == [None, str(my_question.pk)]
+    assert retrieved["question_id"] is None
+    assert by_their_id == []
+    assert {row["question_id"] for row in listed_for_staff} == {
+        str(my_question.pk),
+        str(their_question.pk),
+    }
+
+
 # Filters and ordering -------------------------------------------------------------
 
 
 def test_question_effectiveness_filters_and_orders_by_score(client_for):
-    question = Question.objects.create(project=ProjectFactory(), text="Q?")
+    project = ProjectFactory()
+    question = Question.objects.create(project=project, text="Q?")
     for score, project_type in [(0.2, "api"), (0.9, "api"), (0.5, "web_app")]:
         QuestionEffectiveness.objects.create(effectiveness_score=score, project_type=project_type)
     QuestionEffectiveness.objects.create(question_id=question.pk, effectiveness_score=0.1)
-    client, url = client_for(UserFactory()), f"{A}/question-effectiveness/"
+    owner = User.objects.get(pk=project.owner_id)
+    client, url = client_for(owner), f"{A}/question-effectiveness/"
 
     apis = client.get(url, {"project_type": "api", "ordering": "-effectiveness_score"})
     of_question = client.get(url, {"question_id": question.pk})
