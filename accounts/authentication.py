@@ -14,9 +14,9 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from accounts import services
-from accounts.api.throttling import login_attempt_allowed
 from accounts.error_codes import AccountsErrorCode
 from accounts.selectors import user_with_generation
+from accounts.throttles import login_attempt_allowed
 from socrates.errors import DomainError
 
 # Each process keeps the tokens it has checked, the least recently used

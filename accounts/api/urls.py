@@ -27,7 +27,7 @@ urlpatterns = [
     path("admin/", include(admin_router.urls)),
 ]
 
-# Entries of the API root (socrates.api.urls).
+# Entries of the API root (socrates.urls).
 root_links = {
     "auth/register": "accounts:auth-register",
     "auth/login": "accounts:auth-login",

@@ -25,7 +25,6 @@ from accounts.api.serializers import (
     RegisterSerializer,
     TokenPairSerializer,
 )
-from accounts.api.throttling import LOGIN_THROTTLES, PASSWORD_CHECK_THROTTLES
 from accounts.models import (
     ROLE_NAME_PATTERN,
     AdminAuditLog,
@@ -34,6 +33,7 @@ from accounts.models import (
     AdminUser,
     User,
 )
+from accounts.throttles import LOGIN_THROTTLES, PASSWORD_CHECK_THROTTLES
 from socrates.api.serializers import validated
 from socrates.errors import NotFound
 

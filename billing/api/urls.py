@@ -16,7 +16,7 @@ urlpatterns = [
     *router.urls,
 ]
 
-# Entries of the API root (socrates.api.urls).
+# Entries of the API root (socrates.urls).
 root_links = {
     "api-keys": "billing:api-key-list",
     "plan": "billing:plan",

@@ -29,7 +29,7 @@ urlpatterns = [
     path("projects/<uuid:project_id>/", include(project_router.urls)),
 ]
 
-# Entries of the API root (socrates.api.urls); shares are reached through a project.
+# Entries of the API root (socrates.urls); shares are reached through a project.
 root_links = {
     "teams": "collaboration:team-list",
     "invitations": "collaboration:my-invitation-list",

@@ -21,7 +21,7 @@ urlpatterns = [
     path("projects/<uuid:project_id>/", include(project_router.urls)),
 ]
 
-# Entries of the API root (socrates.api.urls); chunks are reached through a document.
+# Entries of the API root (socrates.urls); chunks are reached through a document.
 root_links = {
     "knowledge-base-documents": "rag:document-list",
     "knowledge-base-search": "rag:search-list",

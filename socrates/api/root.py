@@ -11,7 +11,8 @@ class ApiRootView(APIView):
     """Every top-level resource of the Socrates API. Sign in (top right) to follow them."""
 
     permission_classes = [AllowAny]
-    # Each app's api/urls.py lists its entries as ``root_links``.
+    # Each app's api/urls.py lists its entries as ``root_links``; the root
+    # URLconf (socrates.urls) gathers them here.
     links: dict[str, str] = {}
 
     @extend_schema(exclude=True)

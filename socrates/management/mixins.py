@@ -7,6 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from socrates.databases import DATABASE_ALIASES, masked_url
 from socrates.db import errors
+from socrates.management import pending_work
 
 DATABASE_CHOICES = " or ".join(f"--database {alias}" for alias in DATABASE_ALIASES)
 
@@ -42,26 +43,9 @@ class UserDatabaseByDefault:
         parser.set_defaults(database=router.db_for_write(get_user_model()))
 
 
-def pending_user_deletions_warning() -> str | None:
-    """A line for commands that start or migrate: deleted users whose rows in
-    socrates_specs still await their rules (the process stopped first)."""
-    from accounts.models import UserDeletion
-
-    try:
-        pending = UserDeletion.objects.pending().count()
-    except DatabaseError:
-        # Not migrated yet, or unreachable: the migration notes say so.
-        return None
-    if not pending:
-        return None
-    return (
-        f"{pending} deleted user(s) still have rows in socrates_specs awaiting their rules; "
-        "run 'python manage.py drain_user_deletions'."
-    )
-
-
 class ChecksEveryDatabasesMigrations:
-    """Warn about unapplied migrations in auth and specs.
+    """Warn about unapplied migrations in auth and specs, and about work an app
+    left pending (``pending_work``).
 
     Django only looks at "default", and silently skips the dummy one.
     """
@@ -86,6 +70,5 @@ class ChecksEveryDatabasesMigrations:
                         "run 'python manage.py run_migrations_safe'."
                     )
                 )
-        warning = pending_user_deletions_warning()
-        if warning:
+        for warning in pending_work.warnings():
             self.stdout.write(self.style.WARNING(warning))

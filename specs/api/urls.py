@@ -46,7 +46,7 @@ urlpatterns = [
     ),
 ]
 
-# Entries of the API root (socrates.api.urls).
+# Entries of the API root (socrates.urls).
 root_links = {
     "projects": "specs:project-list",
     "analytics-metrics": "specs:analytics-metric-list",

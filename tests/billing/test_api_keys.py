@@ -15,7 +15,7 @@ from billing.models import APIKey, APIKeyStatus, PlanName, RequestWindow, Reques
 from billing.tiers import Tier
 from collaboration.models import ActivityAction, ActivityLog
 from collaboration.services import ActivityContext
-from socrates.api import urls as socrates_api_urls
+from socrates.urls import api_v1_urlpatterns
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import SubscriptionFactory
 from tests.queries import list_queries
@@ -173,7 +173,7 @@ def test_every_resource_family_of_the_api_is_known_to_the_scopes():
 
 
 def api_routes(patterns=None, prefix=""):
-    for pattern in socrates_api_urls.urlpatterns if patterns is None else patterns:
+    for pattern in api_v1_urlpatterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
         if hasattr(pattern, "url_patterns"):
             yield from api_routes(pattern.url_patterns, route)

@@ -27,7 +27,7 @@ from collaboration.models import (
     TeamRole,
 )
 from socrates.databases import AUTH, SPECS
-from socrates.management.mixins import pending_user_deletions_warning
+from socrates.management import pending_work
 from socrates.user_deletion import apply_user_deletion
 from specs.models import Project, Session, UserBehaviorPattern
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -178,10 +178,10 @@ def test_a_crash_between_the_databases_is_recovered_by_the_drainer(
     assert (entry.attempts, entry.last_error) == (1, "connection refused")
     assert Project.objects.filter(owner_id=world.gone_id).count() == 2
 
-    assert pending_user_deletions_warning() == (
+    assert pending_work.warnings() == [
         "1 deleted user(s) still have rows in socrates_specs awaiting their rules; "
         "run 'python manage.py drain_user_deletions'."
-    )
+    ]
 
     monkeypatch.undo()
     call_command("drain_user_deletions")
@@ -194,7 +194,7 @@ def test_a_crash_between_the_databases_is_recovered_by_the_drainer(
     assert_rules_applied(world)
     entry.refresh_from_db()
     assert entry.drained_at is not None
-    assert pending_user_deletions_warning() is None
+    assert pending_work.warnings() == []
 
 
 def test_a_deletion_that_keeps_failing_holds_back_no_other(world, monkeypatch):

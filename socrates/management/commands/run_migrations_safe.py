@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from socrates.adoption import AdoptFix
 from socrates.databases import APP_DATABASES
-from socrates.management.mixins import pending_user_deletions_warning
+from socrates.management import pending_work
 from socrates.migration_runner import (
     DatabaseReport,
     DatabaseRun,
@@ -106,9 +106,9 @@ class Command(BaseCommand):
                     indent=2,
                 )
             )
-        warning = None if options["json"] else pending_user_deletions_warning()
-        if warning:
-            self.stdout.write(f"⚠️  {warning}")
+        if not options["json"]:
+            for warning in pending_work.warnings():
+                self.stdout.write(f"⚠️  {warning}")
         if exit_code:
             raise SystemExit(exit_code)
 

@@ -1,3 +1,6 @@
+"""How often a login name, an address or an account may try: the rates of the
+API's views and of the admin's sign-in form (``accounts.authentication``)."""
+
 import hashlib
 
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle

@@ -1,3 +1,7 @@
+"""The user ids of socrates_specs checked against the users of socrates_auth:
+a command about users, so it lives with them (``--repair`` drains their
+pending deletions first)."""
+
 import json
 import sys
 import time
