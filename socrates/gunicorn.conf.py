@@ -12,6 +12,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 wsgi_app = "socrates.wsgi:application"
 chdir = str(BASE_DIR)
+worker_class = "socrates.gunicorn_worker.JsonErrorsSyncWorker"
+# gunicorn's most (its default, 4094, refused a long search term itself, as an
+# HTML page): every request line the API accepts fits, so the API's own
+# validation answers an over-long parameter, naming it.
+limit_request_line = 8190
 
 
 def on_starting(server):

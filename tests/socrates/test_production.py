@@ -2,6 +2,7 @@
 serves working pages, and a server without its static files refuses to start."""
 
 import http.client
+import json
 import re
 import secrets
 import subprocess
@@ -21,6 +22,14 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "socrates.example.com",
 }
+# A signed-in user, for requests past authentication.
+ISSUE_TOKEN = """
+from accounts.models import User
+from accounts.services import issue_tokens
+from socrates.databases import AUTH
+user = User.objects.db_manager(AUTH).create_user("searcher@example.com", username="searcher")
+print(issue_tokens(user=user).access)
+"""
 STYLESHEET = re.compile(r'<link[^>]+href="(/static/[^"]+\.css)"')
 COLLECTSTATIC = "manage.py collectstatic"
 
@@ -29,6 +38,7 @@ COLLECTSTATIC = "manage.py collectstatic"
 class ProductionServer:
     url: str
     static_root: Path
+    token: str
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +57,9 @@ def production(tmp_path_factory) -> Iterator[ProductionServer]:
             }
         )
         manage("run_migrations_safe", env=env)
+        token = manage("shell", "-c", ISSUE_TOKEN, env=env).split()[-1]
         with gunicorn(env, work / "gunicorn.log") as url:
-            yield ProductionServer(url=url, static_root=static_root)
+            yield ProductionServer(url=url, static_root=static_root, token=token)
 
 
 def get(url: str, target: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -114,3 +125,34 @@ def test_gunicorn_refuses_to_start_without_the_static_files_and_names_the_comman
     assert result.returncode != 0
     assert "socrates.E003" in result.stderr
     assert COLLECTSTATIC in result.stderr
+
+
+# A request line too long for gunicorn's default (4094 bytes) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "parameter"),
+    [
+        ("/api/v1/projects/?search=", "search"),
+        ("/api/v1/knowledge-base/search/?q=", "q"),
+    ],
+)
+def test_a_search_term_of_5000_characters_is_the_apis_json_400_naming_it(
+    production, target, parameter
+):
+    headers = {"Authorization": f"Bearer {production.token}"}
+
+    status, content_type, body = get(production.url, target + "a" * 5000, headers)
+
+    assert (status, content_type) == (400, "application/json"), body
+    assert parameter in json.loads(body)["fields"]
+
+
+def test_a_request_line_beyond_what_gunicorn_reads_is_a_json_414(production):
+    status, content_type, body = get(production.url, "/api/v1/projects/?search=" + "a" * 9000)
+
+    assert (status, content_type) == (414, "application/json"), body
+    assert json.loads(body) == {
+        "detail": "The request line is longer than 8190 bytes.",
+        "code": "too_large",
+    }
