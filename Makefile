@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test e2e fuzz db db-stop migrate lint format bench wrk
+.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench wrk
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ migrate: db
 ## Development server on http://127.0.0.1:8000/ (admin at /admin/).
 run: migrate
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+## The app as in production (DEBUG off): migrations, then gunicorn with socrates/gunicorn.conf.py,
+## which collects the static files first; SERVE_ARGS goes to gunicorn ("--bind 0.0.0.0:8000 -w 4").
+serve: export DEBUG ?= false
+serve: migrate
+	$(VENV)/bin/gunicorn --config socrates/gunicorn.conf.py $(SERVE_ARGS)
 
 # A failed password check spends bcrypt work at the legacy cost (12 by default):
 # the suite counts that work (tests/accounts/test_hashers.py) and needn't wait

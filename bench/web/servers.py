@@ -100,7 +100,13 @@ def three_servers(*, auth_url: str, specs_url: str, secret_key: str) -> list[Ser
             "project",
             "this project (Django)",
             8801,
-            gunicorn(venv, 8801, "bench.servers.project:application"),
+            # As deployed: the production config, which collects the static files first.
+            gunicorn(
+                venv,
+                8801,
+                "bench.servers.project:application",
+                *("--config", str(BASE_DIR / "socrates" / "gunicorn.conf.py")),
+            ),
             project_env,
         ),
         Server(

@@ -58,10 +58,31 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+# Past any name or title searched; well inside the request line gunicorn
+# reads (socrates/gunicorn.conf.py), so the API answers a longer one itself.
+SEARCH_TERM_MAX_LENGTH = 500
+
+
 class SearchFilter(filters.SearchFilter):
     def get_search_terms(self, request):
+        term = request.query_params.get(self.search_param, "")
+        if len(term) > SEARCH_TERM_MAX_LENGTH:
+            raise ValidationError(
+                {
+                    self.search_param: [
+                        f"Ensure this field has no more than {SEARCH_TERM_MAX_LENGTH} characters."
+                    ]
+                },
+                code="max_length",
+            )
         # DRF refuses a NUL itself, but without naming the parameter.
         try:
             return super().get_search_terms(request)
         except ValidationError as refusal:
             raise ValidationError({self.search_param: refusal.detail}) from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["maxLength"] = SEARCH_TERM_MAX_LENGTH
+        return parameters

@@ -118,7 +118,6 @@ def app() -> Iterator[App]:
                 },
             },
         )
-        manage("collectstatic", "--noinput", env=env)
 
         log = workdir / "gunicorn.log"
         url = stack.enter_context(gunicorn(env, log, "-w", "2"))

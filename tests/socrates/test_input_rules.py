@@ -72,6 +72,14 @@ def test_a_nul_in_the_search_term_is_a_400_naming_search(user_viewer):
     assert_refused(response, "search")
 
 
+def test_a_search_term_past_500_characters_is_a_400_naming_search(user_viewer):
+    assert user_viewer.get(USERS, {"search": "a" * 500}).status_code == 200
+
+    response = user_viewer.get(USERS, {"search": "a" * 501})
+
+    assert_refused(response, "search")
+
+
 def test_a_nul_in_a_filter_value_is_a_400_naming_the_filter(auditor):
     response = auditor.get(AUDIT_LOGS, {"resource_id": "x\x00"})
 

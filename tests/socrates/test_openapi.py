@@ -47,6 +47,18 @@ def test_authenticated_and_throttled_operations_say_so(schema):
     assert "429" not in responses["GET /api/v1/auth/me/"]
 
 
+def test_every_search_term_has_a_maximum_length_in_the_schema(schema):
+    terms = [
+        (name, parameter["schema"].get("maxLength"))
+        for name, _, operation in operations(schema)
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] in {"search", "q"}
+    ]
+
+    assert {length for _, length in terms} == {500}, terms
+    assert "GET /api/v1/knowledge-base/search/" in {name for name, _ in terms}
+
+
 def test_request_constraints_are_in_the_schema(schema):
     components = schema["components"]["schemas"]
     register = components["Register"]["properties"]
