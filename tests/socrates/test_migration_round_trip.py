@@ -1,6 +1,8 @@
 """Every app's migrations unapplied back to its first one and applied again,
-on a pair of databases with rows in every table: the schema ends equal to a
-fresh pair's, and the rows of every table the round trip did not drop stay.
+on a pair of databases with rows in every table: the rows of every table the
+round trip did not drop stay. Then the project's first migrations are
+unapplied too (``migrate accounts zero``, ``migrate specs zero``) and applied
+again: the schema ends equal to a fresh pair's.
 
 Run in this process, with the ``auth`` and ``specs`` connections pointed at
 a scratch pair for the while (``pointed_at``), so that ``migrate`` runs as
@@ -156,19 +158,41 @@ def _names(plan) -> list[str]:
     return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
 
 
-def round_trip_each_app(alias: str, apps) -> list[AppTrip]:
+def round_trip_each_app(alias: str, apps, *, to_zero: bool = False) -> list[AppTrip]:
+    """Each app back to its first migration (or before it) and forward again."""
     trips = []
     for app in apps:
         executor = MigrationExecutor(connections[alias])
-        [first] = executor.loader.graph.root_nodes(app)
-        unapplied = _names(executor.migration_plan([first]))
-        # ``migrate <app> 0001`` also unapplies what depends on it in other apps.
-        call_command("migrate", app, first[1], database=alias, verbosity=0)
+        [(_app, first)] = executor.loader.graph.root_nodes(app)
+        target = "zero" if to_zero else first
+        unapplied = _names(executor.migration_plan([(app, None if to_zero else first)]))
+        # Unapplies what depends on it in other apps too.
+        call_command("migrate", app, target, database=alias, verbosity=0)
         executor = MigrationExecutor(connections[alias])
         reapplied = _names(executor.migration_plan(executor.loader.graph.leaf_nodes()))
         call_command("migrate", database=alias, verbosity=0)
-        trips.append(AppTrip(alias, app, first[1], unapplied, reapplied))
+        trips.append(AppTrip(alias, app, target, unapplied, reapplied))
     return trips
+
+
+def base_apps(alias: str) -> list[str]:
+    """The project's apps in ``alias`` that build on none of the others.
+
+    Taking one to zero takes every app built on it too: the project's
+    ``migrate`` refuses a database where some app's tables stay without
+    their first migration recorded (a half-migrated database).
+    """
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    ours = project_apps(alias)
+    return [
+        app
+        for app in ours
+        if not any(
+            parent.key[0] in ours
+            for root in graph.root_nodes(app)
+            for parent in graph.node_map[root].parents
+        )
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -188,15 +212,11 @@ def round_trip(django_db_setup, django_db_blocker) -> RoundTrip:
             fill_extension_tables()
             result = RoundTrip(before={alias: tables(alias) for alias in APP_DATABASES}, after={})
             for alias in APP_DATABASES:
-                result.trips += round_trip_each_app(alias, project_apps(alias))
-            # Rows are counted before Django's own apps go back: the first
-            # migrations of auth and contenttypes take the user model with them.
+                result.trips += round_trip_each_app(alias, APP_DATABASES[alias])
             result.after = {alias: tables(alias) for alias in APP_DATABASES}
+            # Then the project's first migrations too, and every row with them.
             for alias in APP_DATABASES:
-                django_apps = [
-                    app for app in APP_DATABASES[alias] if app not in project_apps(alias)
-                ]
-                result.trips += round_trip_each_app(alias, django_apps)
+                result.trips += round_trip_each_app(alias, base_apps(alias), to_zero=True)
                 result.differences[alias] = differences(catalog(alias), fresh[alias])
         print(result.report())
         yield result
