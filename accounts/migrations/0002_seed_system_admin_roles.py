@@ -52,6 +52,8 @@ def seed_system_roles(apps, schema_editor):
 
 
 def remove_system_roles(apps, schema_editor):
+    # A role someone holds stays, so that undoing revokes nobody's grant;
+    # seeding again finds it by name.
     AdminRole = apps.get_model("accounts", "AdminRole")
     AdminRole.objects.using(schema_editor.connection.alias).filter(
         name__in=SYSTEM_ROLES, is_system_role=True, grants__isnull=True

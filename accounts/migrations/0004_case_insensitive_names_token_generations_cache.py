@@ -48,6 +48,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Undoing a check changes nothing: the reverse has nothing to do.
         migrations.RunPython(refuse_case_twins, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="adminrole",

@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Undoing a check changes nothing: the reverse has nothing to do.
         migrations.RunPython(refuse_duplicate_shares, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='projectshare',
