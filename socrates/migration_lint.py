@@ -22,7 +22,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import NotSupportedError
 from django.db.migrations import Migration, RunPython
 from django.db.migrations.loader import MigrationLoader
 
@@ -33,9 +32,6 @@ SQUAWK = Path(sysconfig.get_path("scripts")) / "squawk"
 SQUAWK_CONFIG = Path(settings.BASE_DIR) / ".squawk.toml"
 ALLOW_LIST = Path(settings.BASE_DIR) / "migrations-lint.toml"
 RUN_PYTHON = "run-python"
-# The linter's rule for a migration that Django itself refuses to run as
-# written (a concurrent operation in an atomic migration).
-DJANGO_REFUSES = "django-refuses"
 
 
 @dataclass(frozen=True)
@@ -153,21 +149,12 @@ def lint_migrations(databases: tuple[str, ...] = DATABASE_ALIASES) -> LintReport
     """Every migration of the project's apps in ``databases``, in order."""
     allow_list = read_allow_list()
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    lints = []
-    for database in databases:
-        for app_label in project_apps(database):
-            for (label, name), migration in sorted(loader.disk_migrations.items()):
-                if label != app_label:
-                    continue
-                try:
-                    sql = migration_sql(app_label, name)
-                except NotSupportedError as refused:
-                    lints.append(
-                        MigrationLint(
-                            database, app_label, name, [Violation(DJANGO_REFUSES, "", str(refused))]
-                        )
-                    )
-                else:
-                    lints.append(lint_migration(database, migration, sql, allow_list))
+    lints = [
+        lint_migration(database, migration, migration_sql(app_label, name), allow_list)
+        for database in databases
+        for app_label in project_apps(database)
+        for (label, name), migration in sorted(loader.disk_migrations.items())
+        if label == app_label
+    ]
     known = {f"{label}.{name}" for label, name in loader.disk_migrations}
     return LintReport(migrations=lints, unknown_migrations=sorted(set(allow_list) - known))

@@ -113,6 +113,10 @@ UNSAFE_OPERATIONS = [
     ),
     (migrations.RemoveField("activitylog", "user_agent"), {"ban-drop-column"}),
     (migrations.RenameField("activitylog", "user_agent", "agent"), {"renaming-column"}),
+    (
+        migrations.RunSQL('CREATE INDEX CONCURRENTLY "ix_probe" ON "activity_logs" ("action")'),
+        {"ban-concurrent-index-creation-in-transaction"},
+    ),
 ]
 
 
@@ -216,6 +220,34 @@ SAFE_FORMS = {
                 migrations.RunSQL.noop,
             )
         ),
+    ],
+    "volatile default: the column without it, then the default for new rows": [
+        probe(migrations.AddField("activitylog", "token", models.UUIDField(null=True))),
+        probe(
+            migrations.AlterField(
+                "activitylog", "token", models.UUIDField(null=True, db_default=RandomUUID())
+            )
+        ),
+    ],
+    "rename a field, keeping its column": [
+        probe(
+            migrations.AlterField(
+                "activitylog",
+                "user_agent",
+                models.CharField(max_length=500, null=True, db_column="user_agent"),
+            ),
+            migrations.RenameField("activitylog", "user_agent", "agent"),
+        )
+    ],
+    "rename a model, keeping its table": [
+        probe(migrations.RenameModel("ActivityLog", "ActivityEntry"))
+    ],
+    "drop a column: from the state first": [
+        probe(
+            migrations.SeparateDatabaseAndState(
+                state_operations=[migrations.RemoveField("activitylog", "user_agent")]
+            )
+        )
     ],
     "a table with its indexes and constraints, in one migration": [
         probe(
