@@ -84,9 +84,11 @@ wrk:
 bench: db wrk $(VENV)/.bench-installed $(PEER_VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)
 
-lint: $(INSTALLED)
+## ruff, and squawk on every migration's SQL (sqlmigrate needs the databases).
+lint: db
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py lint_migrations
 
 format: $(INSTALLED)
 	$(VENV)/bin/ruff format .
