@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import AdminAuditLog, AdminPermission, AdminRole, AdminUser, User
 from accounts.services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, validate_new_password
+from socrates.api.serializers import ModelSerializer, Serializer
 
 
 class PasswordField(serializers.CharField):
@@ -20,7 +21,7 @@ def new_password_field() -> PasswordField:
     return PasswordField(min_length=PASSWORD_MIN_LENGTH)
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(ModelSerializer):
     """A user as they see themselves; never the password hash."""
 
     class Meta:
@@ -61,7 +62,7 @@ def _unique_ignoring_case(field: str, value: str, instance: User | None) -> str:
     return value
 
 
-class RegisterSerializer(serializers.ModelSerializer):
+class RegisterSerializer(ModelSerializer):
     password = new_password_field()
 
     class Meta:
@@ -85,12 +86,12 @@ class RegisterSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(Serializer):
     login = serializers.CharField(help_text="E-mail address or username.")
     password = PasswordField()
 
 
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
     token_type = serializers.CharField(default="Bearer")
@@ -98,11 +99,11 @@ class TokenPairSerializer(serializers.Serializer):
     refresh_expires_at = serializers.DateTimeField()
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(Serializer):
     refresh = serializers.CharField()
 
 
-class ChangePasswordSerializer(serializers.Serializer):
+class ChangePasswordSerializer(Serializer):
     current_password = PasswordField()
     new_password = new_password_field()
 
@@ -114,7 +115,7 @@ class ChangePasswordSerializer(serializers.Serializer):
         return value
 
 
-class PasswordConfirmationSerializer(serializers.Serializer):
+class PasswordConfirmationSerializer(Serializer):
     password = PasswordField()
 
 
@@ -133,11 +134,11 @@ class AdminUserSerializer(ProfileSerializer):
         return sorted(grant.role.name for grant in user.active_grants)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class AdminRoleSerializer(serializers.ModelSerializer):
+class AdminRoleSerializer(ModelSerializer):
     permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=AdminPermission.choices), allow_empty=True
     )
@@ -159,12 +160,12 @@ class AdminRoleSerializer(serializers.ModelSerializer):
         return sorted(set(value), key=[code for code, _label in AdminPermission.choices].index)
 
 
-class GrantSerializer(serializers.Serializer):
+class GrantSerializer(Serializer):
     role = serializers.SlugRelatedField(slug_field="name", queryset=AdminRole.objects.all())
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class GrantResultSerializer(serializers.ModelSerializer):
+class GrantResultSerializer(ModelSerializer):
     role = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
     class Meta:
@@ -173,7 +174,7 @@ class GrantResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditLogSerializer(serializers.ModelSerializer):
+class AuditLogSerializer(ModelSerializer):
     class Meta:
         model = AdminAuditLog
         fields = [

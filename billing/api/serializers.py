@@ -7,13 +7,15 @@ from rest_framework import serializers
 from billing import keys
 from billing.models import APIKey, Invoice, InvoiceStatus, LLMUsage, Subscription
 from billing.selectors import UsageGroup
+from billing.services import MAX_RATE_LIMIT
 from billing.tiers import Tier
+from socrates.api.serializers import ModelSerializer, QuerySerializer, Serializer
 from socrates.api.validation import check_query_values
 
 # API keys and the plan -------------------------------------------------------------
 
 
-class APIKeySerializer(serializers.ModelSerializer):
+class APIKeySerializer(ModelSerializer):
     """A key as listed: its hash is never shown, only its last characters."""
 
     class Meta:
@@ -35,7 +37,7 @@ class APIKeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class APIKeyCreateSerializer(serializers.Serializer):
+class APIKeyCreateSerializer(Serializer):
     name = serializers.CharField(min_length=1, max_length=255)
     scope = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(keys.SCOPES)),
@@ -43,9 +45,19 @@ class APIKeyCreateSerializer(serializers.Serializer):
         min_length=1,
         max_length=len(keys.SCOPES),
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
-    rate_limit = serializers.IntegerField(required=False, allow_null=True)
-    metadata = serializers.JSONField(required=False)
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the key stops working: a moment in the future (a past one is a 400).",
+    )
+    rate_limit = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_RATE_LIMIT,
+        help_text="Requests per minute.",
+    )
+    metadata = serializers.JSONField(required=False, allow_null=True)
 
 
 class IssuedKeySerializer(APIKeySerializer):
@@ -60,7 +72,7 @@ class IssuedKeySerializer(APIKeySerializer):
         return {"key": issued.secret, **APIKeySerializer(issued.api_key).data}
 
 
-class PlanSerializer(serializers.Serializer):
+class PlanSerializer(Serializer):
     tier = serializers.ChoiceField(choices=[tier.label for tier in Tier], source="tier.label")
     plan_names = serializers.ListField(child=serializers.CharField())
     limits = serializers.DictField(
@@ -72,7 +84,7 @@ class PlanSerializer(serializers.Serializer):
 # Subscriptions and invoices ----------------------------------------------------------
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(ModelSerializer):
     class Meta:
         model = Subscription
         fields = [
@@ -93,7 +105,10 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"price_usd": {"min_value": 0}}
+        extra_kwargs = {
+            "price_usd": {"min_value": 0},
+            "billing_cycle_end": {"help_text": "After `billing_cycle_start` (else a 400)."},
+        }
 
 
 class SubscriptionChangeSerializer(SubscriptionSerializer):
@@ -103,7 +118,7 @@ class SubscriptionChangeSerializer(SubscriptionSerializer):
         read_only_fields = ["user_id", *SubscriptionSerializer.Meta.read_only_fields]
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ModelSerializer):
     subscription = serializers.PrimaryKeyRelatedField(
         queryset=Subscription.objects.all(), required=False, allow_null=True
     )
@@ -137,7 +152,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         }
 
 
-class InvoiceStatusSerializer(serializers.Serializer):
+class InvoiceStatusSerializer(Serializer):
     status = serializers.ChoiceField(
         choices=InvoiceStatus.choices,
         help_text="draft → sent → paid or overdue; overdue → paid; "
@@ -148,7 +163,7 @@ class InvoiceStatusSerializer(serializers.Serializer):
 # LLM usage ---------------------------------------------------------------------------
 
 
-class LLMUsageSerializer(serializers.ModelSerializer):
+class LLMUsageSerializer(ModelSerializer):
     project = serializers.UUIDField(
         source="project_id",
         required=False,
@@ -184,11 +199,13 @@ class LLMUsageSerializer(serializers.ModelSerializer):
         }
 
 
-class UsageSummaryQuerySerializer(serializers.Serializer):
+class UsageSummaryQuerySerializer(QuerySerializer):
     group_by = serializers.ChoiceField(
         choices=[group.value for group in UsageGroup], default=UsageGroup.MODEL
     )
-    since = serializers.DateTimeField(required=False, help_text="From this moment (included).")
+    since = serializers.DateTimeField(
+        required=False, help_text="From this moment (included); not after `to` (else a 400)."
+    )
     to = serializers.DateTimeField(required=False, help_text="Up to this moment (excluded).")
     user = serializers.UUIDField(
         required=False, help_text="Another user's usage (needs metrics_view)."
@@ -215,7 +232,7 @@ class UsageGroupField(serializers.CharField):
         return value.strftime("%Y-%m") if isinstance(value, datetime) else str(value)
 
 
-class UsageSummarySerializer(serializers.Serializer):
+class UsageSummarySerializer(Serializer):
     group = UsageGroupField(
         allow_null=True,
         help_text="The model name, project id, month (YYYY-MM, UTC) or user id; "

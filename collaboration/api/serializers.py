@@ -8,10 +8,15 @@ from collaboration.models import (
     ProjectShare,
     Team,
     TeamMember,
+    TeamRole,
 )
+from socrates.api.serializers import ModelSerializer, Serializer
+
+# A rule of the clock, which no JSON Schema keyword states: said in words.
+FUTURE_EXPIRY = "When the share ends: a moment in the future (a past one is a 400)."
 
 
-class ShareSerializer(serializers.ModelSerializer):
+class ShareSerializer(ModelSerializer):
     shared_with_team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True
     )
@@ -31,15 +36,17 @@ class ShareSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["project", "shared_by_id", "access_type", "created_at", "updated_at"]
+        extra_kwargs = {"expiry_date": {"help_text": FUTURE_EXPIRY}}
 
 
-class ShareChangeSerializer(serializers.ModelSerializer):
+class ShareChangeSerializer(ModelSerializer):
     class Meta:
         model = ProjectShare
         fields = ["permission_level", "expiry_date"]
+        extra_kwargs = ShareSerializer.Meta.extra_kwargs
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     class Meta:
         model = Team
         fields = [
@@ -56,18 +63,26 @@ class TeamSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"min_length": 1}}
 
 
-class TeamMemberSerializer(serializers.ModelSerializer):
+class TeamMemberSerializer(ModelSerializer):
     class Meta:
         model = TeamMember
         fields = ["id", "team", "user_id", "role", "status", "invited_by_id", "joined_at"]
         read_only_fields = ["team", "status", "invited_by_id", "joined_at"]
 
 
+class MemberAdditionSerializer(Serializer):
+    user_id = serializers.UUIDField(help_text="An active user.")
+    # A team's one owner is its creator: no one is added as owner.
+    role = serializers.ChoiceField(
+        choices=[role for role in TeamRole if role != TeamRole.OWNER], default=TeamRole.MEMBER
+    )
+
+
 # Quiet hours are wall-clock times, HH:MM from 00:00 to 23:59.
 QUIET_HOUR = RegexValidator(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "A time as HH:MM, 00:00 to 23:59.")
 
 
-class NotificationPreferenceSerializer(serializers.ModelSerializer):
+class NotificationPreferenceSerializer(ModelSerializer):
     class Meta:
         model = NotificationPreference
         fields = [
@@ -92,7 +107,7 @@ class NotificationPreferenceSerializer(serializers.ModelSerializer):
         }
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     class Meta:
         model = ProjectInvitation
         fields = [
@@ -128,11 +143,11 @@ class IssuedInvitationSerializer(InvitationSerializer):
         fields = [*InvitationSerializer.Meta.fields, "token"]
 
 
-class InvitationTokenSerializer(serializers.Serializer):
+class InvitationTokenSerializer(Serializer):
     token = serializers.CharField(max_length=200)
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     class Meta:
         model = ActivityLog
         fields = [

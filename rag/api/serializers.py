@@ -1,13 +1,18 @@
 from rest_framework import serializers
 
 from rag.models import DocumentChunk, KnowledgeBaseDocument
-from socrates.api.serializers import LeanModelSerializer
+from socrates.api.serializers import (
+    LeanModelSerializer,
+    ModelSerializer,
+    QuerySerializer,
+    Serializer,
+)
 
 # Counters and versions are the services' to move.
 DOCUMENT_READ_ONLY = ["version", "usage_count", "created_at", "updated_at"]
 
 
-class DocumentSummarySerializer(serializers.ModelSerializer):
+class DocumentSummarySerializer(ModelSerializer):
     """A document without its content: lists stay small whatever documents hold."""
 
     class Meta:
@@ -38,7 +43,7 @@ class DocumentSerializer(DocumentSummarySerializer):
         }
 
 
-class ChunkSerializer(serializers.ModelSerializer):
+class ChunkSerializer(ModelSerializer):
     class Meta:
         model = DocumentChunk
         fields = [
@@ -54,7 +59,7 @@ class ChunkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SearchParametersSerializer(serializers.Serializer):
+class SearchParametersSerializer(QuerySerializer):
     q = serializers.CharField(
         max_length=500,
         help_text='Web-search syntax: words, "a phrase", or, -excluded.',
@@ -85,7 +90,7 @@ class SearchHitSerializer(LeanModelSerializer):
         read_only_fields = fields
 
 
-class ReindexResultSerializer(serializers.Serializer):
+class ReindexResultSerializer(Serializer):
     chunks = serializers.IntegerField(
         read_only=True, help_text="How many chunks the project's knowledge now has."
     )

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from socrates.api.serializers import LeanModelSerializer
+from socrates.api.serializers import LeanModelSerializer, ModelSerializer, Serializer
 from specs.models import (
     AnalyticsMetric,
     Conflict,
@@ -51,18 +51,11 @@ class ProjectSerializer(LeanModelSerializer):
         }
 
 
-class TransferSerializer(serializers.Serializer):
+class TransferSerializer(Serializer):
     user_id = serializers.UUIDField(help_text="The active user who becomes the owner.")
 
 
 class SpecificationSerializer(LeanModelSerializer):
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            # A change is the next version of the same key.
-            fields["key"].read_only = True
-        return fields
-
     class Meta:
         model = Specification
         fields = [
@@ -97,7 +90,14 @@ class SpecificationSerializer(LeanModelSerializer):
         extra_kwargs = {"confidence": {"min_value": 0.0, "max_value": 1.0}}
 
 
-class QualitySerializer(serializers.Serializer):
+class SpecificationChangeSerializer(SpecificationSerializer):
+    """A change is the next version of the same key: the key stays."""
+
+    class Meta(SpecificationSerializer.Meta):
+        read_only_fields = ["key", *SpecificationSerializer.Meta.read_only_fields]
+
+
+class QualitySerializer(Serializer):
     coverage = serializers.FloatField(help_text="Share of the six core categories specified.")
     confidence = serializers.FloatField(help_text="Average confidence of current specifications.")
     completeness = serializers.FloatField(help_text="maturity_score / 100.")
@@ -109,30 +109,30 @@ class QualitySerializer(serializers.Serializer):
     missing_categories = serializers.ListField(child=serializers.CharField())
 
 
-class ExportedSpecificationSerializer(serializers.ModelSerializer):
+class ExportedSpecificationSerializer(ModelSerializer):
     class Meta:
         model = Specification
         fields = ["key", "value", "version", "confidence", "type", "status", "updated_at"]
 
 
-class ExportedCategorySerializer(serializers.Serializer):
+class ExportedCategorySerializer(Serializer):
     category = serializers.CharField()
     specifications = ExportedSpecificationSerializer(many=True)
 
 
-class ExportedProjectSerializer(serializers.ModelSerializer):
+class ExportedProjectSerializer(ModelSerializer):
     class Meta:
         model = Project
         fields = ["id", "name", "description", "current_phase", "status"]
 
 
-class ExportSerializer(serializers.Serializer):
+class ExportSerializer(Serializer):
     project = ExportedProjectSerializer()
     exported_at = serializers.DateTimeField()
     categories = ExportedCategorySerializer(many=True)
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(ModelSerializer):
     class Meta:
         model = Session
         fields = [
@@ -184,7 +184,7 @@ class MessageSerializer(LeanModelSerializer):
         extra_kwargs = {"tokens_used": {"min_value": 0}}
 
 
-class QuestionSerializer(serializers.ModelSerializer):
+class QuestionSerializer(ModelSerializer):
     class Meta:
         model = Question
         fields = [
@@ -206,11 +206,11 @@ class QuestionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"quality_score": {"min_value": 0, "max_value": 1}}
 
 
-class AnswerSerializer(serializers.Serializer):
+class AnswerSerializer(Serializer):
     answer = serializers.CharField()
 
 
-class ConflictSerializer(serializers.ModelSerializer):
+class ConflictSerializer(ModelSerializer):
     class Meta:
         model = Conflict
         fields = [
@@ -230,11 +230,11 @@ class ConflictSerializer(serializers.ModelSerializer):
         read_only_fields = ["project", "created_at", "updated_at"]
 
 
-class ResolutionSerializer(serializers.Serializer):
+class ResolutionSerializer(Serializer):
     resolution = serializers.CharField(help_text="How the conflict was settled (required).")
 
 
-class GeneratedProjectSerializer(serializers.ModelSerializer):
+class GeneratedProjectSerializer(ModelSerializer):
     class Meta:
         model = GeneratedProject
         fields = [
@@ -264,7 +264,7 @@ class GeneratedProjectSerializer(serializers.ModelSerializer):
         ]
 
 
-class GeneratedFileSerializer(serializers.ModelSerializer):
+class GeneratedFileSerializer(ModelSerializer):
     class Meta:
         model = GeneratedFile
         fields = [
@@ -285,7 +285,7 @@ class GeneratedFileSerializer(serializers.ModelSerializer):
         extra_kwargs = {"filename": {"required": False}, "path": {"min_length": 1}}
 
 
-class QualityMetricSerializer(serializers.ModelSerializer):
+class QualityMetricSerializer(ModelSerializer):
     class Meta:
         model = QualityMetric
         fields = [
@@ -302,7 +302,7 @@ class QualityMetricSerializer(serializers.ModelSerializer):
         read_only_fields = ["project", "created_at"]
 
 
-class AnalyticsMetricSerializer(serializers.ModelSerializer):
+class AnalyticsMetricSerializer(ModelSerializer):
     class Meta:
         model = AnalyticsMetric
         fields = [
@@ -321,7 +321,7 @@ class AnalyticsMetricSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QuestionEffectivenessSerializer(serializers.ModelSerializer):
+class QuestionEffectivenessSerializer(ModelSerializer):
     class Meta:
         model = QuestionEffectiveness
         fields = [
@@ -352,7 +352,7 @@ class QuestionEffectivenessSerializer(serializers.ModelSerializer):
         }
 
 
-class BehaviorPatternSerializer(serializers.ModelSerializer):
+class BehaviorPatternSerializer(ModelSerializer):
     class Meta:
         model = UserBehaviorPattern
         fields = [
