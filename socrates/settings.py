@@ -226,6 +226,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A text field that refuses "" says minLength 1 (the server's 400 and the
+    # schema agree), in requests and responses alike: no row holds such a "".
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    "GET_LIB_DOC_EXCLUDES": "socrates.api.schema.shared_doc_excludes",
+    # The API reads JSON; the form parsers are there for the browsable API's
+    # HTML forms, whose fields are all text (a null or a list has no form
+    # spelling): the schema promises JSON bodies only.
+    "PARSER_WHITELIST": ["socrates.api.parsers.SafeJSONParser"],
     # Several models have a "status" (or "role") with its own closed set.
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.models.UserStatus",

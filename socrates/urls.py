@@ -4,10 +4,11 @@ app's ``api/urls.py`` under /api/v1/ and builds the API root from their
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from socrates.api.errors import NOT_FOUND_URL_NAME, api_not_found
 from socrates.api.root import ApiRootView
+from socrates.api.schema_view import SchemaView
 
 API_APPS = ("accounts", "specs", "collaboration", "billing", "rag")
 # Each is (the app's URL module, its app_name, its namespace).
@@ -34,7 +35,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1_urlpatterns)),
     # Sign-in and sign-out pages of the browsable API, for every user.
     path("api-auth/", include("rest_framework.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Last: anything else under /api/ is a JSON 404, never an HTML page.
     re_path(r"^api/", api_not_found, name=NOT_FOUND_URL_NAME),

@@ -10,6 +10,7 @@ transaction rolls them back, so every test starts with none.
 """
 
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -36,6 +37,12 @@ def legacy_pair(server):
 @pytest.fixture
 def api():
     return APIClient()
+
+
+@pytest.fixture(scope="session")
+def openapi() -> dict:
+    """The public OpenAPI schema, as /api/schema/ serves it."""
+    return SchemaGenerator().get_schema(request=None, public=True)
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from rest_framework import serializers
 from billing import keys
 from billing.models import APIKey, APIKeyStatus, Invoice, InvoiceStatus, LLMUsage, Subscription
 from billing.selectors import UsageGroup
+from billing.services import MAX_RATE_LIMIT
 from billing.tiers import Tier
-from socrates.api.serializers import ModelSerializer, Serializer
+from socrates.api.serializers import ModelSerializer, QuerySerializer, Serializer
 from socrates.api.validation import check_query_values
 
 # API keys and the plan -------------------------------------------------------------
@@ -48,9 +49,19 @@ class APIKeyCreateSerializer(Serializer):
         min_length=1,
         max_length=len(keys.SCOPES),
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
-    rate_limit = serializers.IntegerField(required=False, allow_null=True)
-    metadata = serializers.JSONField(required=False)
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the key stops working: a moment in the future (a past one is a 400).",
+    )
+    rate_limit = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_RATE_LIMIT,
+        help_text="Requests per minute.",
+    )
+    metadata = serializers.JSONField(required=False, allow_null=True)
 
 
 class IssuedKeySerializer(APIKeySerializer):
@@ -98,7 +109,10 @@ class SubscriptionSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {"price_usd": {"min_value": 0}}
+        extra_kwargs = {
+            "price_usd": {"min_value": 0},
+            "billing_cycle_end": {"help_text": "After `billing_cycle_start` (else a 400)."},
+        }
 
 
 class SubscriptionChangeSerializer(SubscriptionSerializer):
@@ -189,11 +203,13 @@ class LLMUsageSerializer(ModelSerializer):
         }
 
 
-class UsageSummaryQuerySerializer(Serializer):
+class UsageSummaryQuerySerializer(QuerySerializer):
     group_by = serializers.ChoiceField(
         choices=[group.value for group in UsageGroup], default=UsageGroup.MODEL
     )
-    since = serializers.DateTimeField(required=False, help_text="From this moment (included).")
+    since = serializers.DateTimeField(
+        required=False, help_text="From this moment (included); not after `to` (else a 400)."
+    )
     to = serializers.DateTimeField(required=False, help_text="Up to this moment (excluded).")
     user = serializers.UUIDField(
         required=False, help_text="Another user's usage (needs metrics_view)."

@@ -8,8 +8,12 @@ from collaboration.models import (
     ProjectShare,
     Team,
     TeamMember,
+    TeamRole,
 )
 from socrates.api.serializers import ModelSerializer, Serializer
+
+# A rule of the clock, which no JSON Schema keyword states: said in words.
+FUTURE_EXPIRY = "When the share ends: a moment in the future (a past one is a 400)."
 
 
 class ShareSerializer(ModelSerializer):
@@ -32,12 +36,14 @@ class ShareSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["project", "shared_by_id", "access_type", "created_at", "updated_at"]
+        extra_kwargs = {"expiry_date": {"help_text": FUTURE_EXPIRY}}
 
 
 class ShareChangeSerializer(ModelSerializer):
     class Meta:
         model = ProjectShare
         fields = ["permission_level", "expiry_date"]
+        extra_kwargs = ShareSerializer.Meta.extra_kwargs
 
 
 class TeamSerializer(ModelSerializer):
@@ -62,6 +68,14 @@ class TeamMemberSerializer(ModelSerializer):
         model = TeamMember
         fields = ["id", "team", "user_id", "role", "status", "invited_by_id", "joined_at"]
         read_only_fields = ["team", "status", "invited_by_id", "joined_at"]
+
+
+class MemberAdditionSerializer(Serializer):
+    user_id = serializers.UUIDField(help_text="An active user.")
+    # A team's one owner is its creator: no one is added as owner.
+    role = serializers.ChoiceField(
+        choices=[role for role in TeamRole if role != TeamRole.OWNER], default=TeamRole.MEMBER
+    )
 
 
 # Quiet hours are wall-clock times, HH:MM from 00:00 to 23:59.

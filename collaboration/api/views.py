@@ -10,6 +10,7 @@ from collaboration.api.serializers import (
     InvitationSerializer,
     InvitationTokenSerializer,
     IssuedInvitationSerializer,
+    MemberAdditionSerializer,
     NotificationPreferenceSerializer,
     ShareChangeSerializer,
     ShareSerializer,
@@ -125,7 +126,6 @@ class TeamViewSet(
 class TeamMemberViewSet(
     TeamAccessMixin,
     mixins.ListModelMixin,
-    mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
     AccessCheckedViewSet,
 ):
@@ -146,12 +146,14 @@ class TeamMemberViewSet(
     def get_queryset(self):
         return TeamMember.objects.filter(team_id=self.kwargs["team_id"]).select_related("team")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.add_member(
+    @extend_schema(request=MemberAdditionSerializer, responses={201: TeamMemberSerializer})
+    def create(self, request, *args, **kwargs):
+        member = services.add_member(
             context=self.activity_context(),
             team=get_object_or_404(Team, pk=self.kwargs["team_id"]),
-            **serializer.validated_data,
+            **validated(MemberAdditionSerializer, request),
         )
+        return Response(TeamMemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         services.remove_member(

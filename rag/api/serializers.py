@@ -1,7 +1,12 @@
 from rest_framework import serializers
 
 from rag.models import DocumentChunk, KnowledgeBaseDocument
-from socrates.api.serializers import LeanModelSerializer, ModelSerializer, Serializer
+from socrates.api.serializers import (
+    LeanModelSerializer,
+    ModelSerializer,
+    QuerySerializer,
+    Serializer,
+)
 
 # Counters and versions are the services' to move.
 DOCUMENT_READ_ONLY = ["version", "usage_count", "created_at", "updated_at"]
@@ -54,7 +59,7 @@ class ChunkSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class SearchParametersSerializer(Serializer):
+class SearchParametersSerializer(QuerySerializer):
     q = serializers.CharField(
         max_length=500,
         help_text='Web-search syntax: words, "a phrase", or, -excluded.',

@@ -19,8 +19,9 @@ from socrates.error_codes import ErrorCode
 from socrates.errors import DomainError
 
 # Errors are JSON (or the browsable API's page), whatever the endpoint's own
-# formats: the schema endpoint would otherwise answer its errors in YAML.
-ERROR_FORMATS = {"json", "api"}
+# formats: the schema endpoint would otherwise answer its errors in YAML, or
+# as application/vnd.oai.openapi+json (a "json" format of another media type).
+ERROR_MEDIA_TYPES = {"application/json", "text/html"}
 
 
 def exception_handler(exc, context):
@@ -75,7 +76,7 @@ def _sqlstate(exc: Exception) -> str | None:
 
 def _render_errors_as_json(request) -> None:
     renderer = getattr(request, "accepted_renderer", None)
-    if renderer is None or renderer.format not in ERROR_FORMATS:
+    if renderer is None or renderer.media_type not in ERROR_MEDIA_TYPES:
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
 
 

@@ -2,6 +2,7 @@
 against what PostgreSQL accepts before the query runs."""
 
 import django_filters
+from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
@@ -9,10 +10,24 @@ from rest_framework.exceptions import ValidationError
 from socrates.api.reach import within_reach
 from socrates.api.validation import check_query_values
 
+BOOLEAN_SPELLINGS = {"true", "false"}
+
+
+def query_value_problem(field: forms.Field, value: str) -> str | None:
+    """Why a filter's form field cannot read this query value as the schema's
+    type, where django-filter would quietly not filter: an empty value of any
+    type but text, a boolean other than true or false (it reads "-1", "null"
+    or "unknown" as no value at all)."""
+    if isinstance(field, forms.NullBooleanField):
+        return None if value.lower() in BOOLEAN_SPELLINGS else "Must be true or false."
+    if value == "" and type(field) is not forms.CharField:
+        return "Must not be empty."
+    return None
+
 
 class FilterSet(django_filters.FilterSet):
-    """The base of every filter set: a value PostgreSQL would refuse is a 400
-    naming the parameter."""
+    """The base of every filter set: a parameter given a value its filter
+    cannot read, or one PostgreSQL would refuse, is a 400 naming it."""
 
     # True for a filter set that filters even when given none of its
     # parameters (a default view); tests/socrates/test_filters.py holds every
@@ -31,6 +46,12 @@ class FilterSet(django_filters.FilterSet):
     def is_valid(self) -> bool:
         if not super().is_valid():
             return False
+        for name, field in self.form.fields.items():
+            for value in self.data.getlist(name):
+                problem = query_value_problem(field, value)
+                if problem:
+                    self.form.add_error(name, problem)
+                    break
         try:
             check_query_values(self.form.cleaned_data)
         except ValidationError as refusal:

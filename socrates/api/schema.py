@@ -4,10 +4,16 @@ it can answer, all in the one error format (socrates.api.exceptions)."""
 from django.utils import translation
 from drf_spectacular import openapi
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
 
-from socrates.api.serializers import Serializer
+from socrates.api.serializers import (
+    LeanModelSerializer,
+    ModelSerializer,
+    Serializer,
+    StrictJSONTypes,
+)
 
 
 class ErrorSerializer(Serializer):
@@ -41,7 +47,23 @@ ERRORS = {
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """What DRF reads as a decimal written as a string: at least one digit
+    (drf-spectacular's own pattern lets "", "-" and "." through), and no sign
+    when the field's minimum is not negative."""
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    whole = max(field.max_whole_digits, 1)
+    places = field.decimal_places
+    return rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+
+
 class AutoSchema(openapi.AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.DecimalField) and "pattern" in schema:
+            schema["pattern"] = decimal_pattern(field)
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for status in self._error_statuses():
@@ -74,6 +96,19 @@ class AutoSchema(openapi.AutoSchema):
 
     def _is_paginated_list(self) -> bool:
         return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
+
+
+def shared_doc_excludes() -> list[type]:
+    """Classes whose docstrings say how the code works, not what a component
+    is: a serializer without a docstring of its own gets no description
+    rather than one of these (drf-spectacular's setting GET_LIB_DOC_EXCLUDES)."""
+    return [
+        *get_lib_doc_excludes(),
+        StrictJSONTypes,
+        Serializer,
+        ModelSerializer,
+        LeanModelSerializer,
+    ]
 
 
 class CachedSchemaGenerator(SchemaGenerator):

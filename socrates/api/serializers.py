@@ -4,9 +4,10 @@ from datetime import datetime
 from functools import cache, cached_property, partial
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
-from rest_framework.fields import SkipField
+from rest_framework.fields import SkipField, empty
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
@@ -23,8 +24,8 @@ def validated(serializer_class, request, **context) -> dict:
 class ReachLimitedFields:
     """Every related field offers and accepts only the rows the request's
     caller may name (``socrates.api.reach``): the choices of the browsable
-    API's forms, and the ids a body may give. Every serializer of the apps
-    derives from ``Serializer`` or ``ModelSerializer`` below
+    API's forms, and the ids a body may give. Every serializer has it, through
+    the ``Serializer`` and ``ModelSerializer`` bases below
     (tests/socrates/test_reach.py holds them to it)."""
 
     def get_fields(self):
@@ -39,12 +40,93 @@ class ReachLimitedFields:
         return fields
 
 
-class Serializer(ReachLimitedFields, serializers.Serializer):
-    pass
+def json_type_problem(field: serializers.Field, value) -> str | None:
+    """Why a JSON value is not of the type its field's schema states, or None.
+
+    DRF reads 0, 1, "true" or "on" as booleans, any number as text and
+    numeric text as numbers: in a JSON body, where the type is written, that
+    would accept what the schema forbids. A form sends only text, and DRF's
+    reading of it stays.
+    """
+    if value is None or value is empty:
+        return None
+    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+        return "Must be true or false."
+    if isinstance(field, (serializers.CharField, serializers.DecimalField)) and not isinstance(
+        value, str
+    ):
+        # A decimal is written as a string (its schema's type): a JSON number
+        # would lose digits on the way.
+        return "Must be a string."
+    if isinstance(field, serializers.IntegerField) and (
+        not isinstance(value, int) or isinstance(value, bool)
+    ):
+        return "Must be an integer."
+    if isinstance(field, serializers.FloatField) and (
+        not isinstance(value, (int, float)) or isinstance(value, bool)
+    ):
+        return "Must be a number."
+    if isinstance(field, serializers.RelatedField) and value == "":
+        # DRF reads "" as null for a related field (a form's empty choice).
+        return "Must not be empty."
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = json_type_problem(field.child, item)
+            if problem:
+                return f"Item {index}: {problem}"
+    return None
 
 
-class ModelSerializer(ReachLimitedFields, serializers.ModelSerializer):
-    pass
+class StrictJSONTypes:
+    """Serializer behaviour: a JSON body's values keep their JSON types (see
+    ``json_type_problem``). Every serializer the API uses has it, through the
+    ``Serializer`` and ``ModelSerializer`` bases below
+    (tests/socrates/test_serializers.py holds every route to that)."""
+
+    def to_internal_value(self, data):
+        # Form bodies and query strings arrive as a QueryDict; JSON as a dict.
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            problems = {}
+            for field in self._writable_fields:
+                problem = json_type_problem(field, data.get(field.field_name, empty))
+                if problem:
+                    problems[field.field_name] = [problem]
+            if problems:
+                raise serializers.ValidationError(problems)
+        return super().to_internal_value(data)
+
+
+class Serializer(ReachLimitedFields, StrictJSONTypes, serializers.Serializer):
+    """The base of every plain serializer."""
+
+
+class QuerySerializer(Serializer):
+    """The base of a serializer reading a query string. DRF reads a parameter
+    given empty as one not given (its rule for HTML forms); here it is a 400
+    naming it, unless its field is text that may be blank."""
+
+    def to_internal_value(self, data):
+        empty_parameters = {
+            field.field_name: ["Must not be empty."]
+            for field in self._writable_fields
+            if data.get(field.field_name) == ""
+            and not (isinstance(field, serializers.CharField) and field.allow_blank)
+        }
+        if empty_parameters:
+            raise serializers.ValidationError(empty_parameters)
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(ReachLimitedFields, StrictJSONTypes, serializers.ModelSerializer):
+    """The base of every model serializer."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        # A column of a closed set holds one of its values or NULL: its CHECK
+        # refuses "", which DRF lets through for a column that is blank=True.
+        if model_field.choices and "" not in dict(model_field.flatchoices):
+            field_kwargs.pop("allow_blank", None)
+        return field_class, field_kwargs
 
 
 # How DRF represents a non-null value of each of these field classes, when it

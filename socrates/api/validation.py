@@ -10,20 +10,23 @@ BIGINT_RANGE = (-(2**63), 2**63 - 1)
 # timestamptz keeps offsets up to 15:59 either side of UTC.
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 MAX_JSON_DEPTH = 64
+NUL_REFUSAL = "Must not contain NUL (\\u0000) characters."
+BIGINT_REFUSAL = f"Must be between {BIGINT_RANGE[0]} and {BIGINT_RANGE[1]}."
+UTC_OFFSET_REFUSAL = "The UTC offset must be between -15:59 and +15:59."
 
 
 def postgres_problem(value) -> str | None:
     """Why PostgreSQL would refuse this scalar value, or None."""
     if isinstance(value, str) and "\x00" in value:
-        return "Must not contain NUL (\\u0000) characters."
+        return NUL_REFUSAL
     if isinstance(value, int) and not isinstance(value, bool):
         low, high = BIGINT_RANGE
         if not low <= value <= high:
-            return f"Must be between {low} and {high}."
+            return BIGINT_REFUSAL
     if isinstance(value, datetime):
         offset = value.utcoffset()
         if offset is not None and abs(offset) > MAX_UTC_OFFSET:
-            return "The UTC offset must be between -15:59 and +15:59."
+            return UTC_OFFSET_REFUSAL
     return None
 
 

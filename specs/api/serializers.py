@@ -56,13 +56,6 @@ class TransferSerializer(Serializer):
 
 
 class SpecificationSerializer(LeanModelSerializer):
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            # A change is the next version of the same key.
-            fields["key"].read_only = True
-        return fields
-
     class Meta:
         model = Specification
         fields = [
@@ -95,6 +88,13 @@ class SpecificationSerializer(LeanModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"confidence": {"min_value": 0.0, "max_value": 1.0}}
+
+
+class SpecificationChangeSerializer(SpecificationSerializer):
+    """A change is the next version of the same key: the key stays."""
+
+    class Meta(SpecificationSerializer.Meta):
+        read_only_fields = ["key", *SpecificationSerializer.Meta.read_only_fields]
 
 
 class QualitySerializer(Serializer):

@@ -41,6 +41,7 @@ from specs.api.serializers import (
     QuestionSerializer,
     ResolutionSerializer,
     SessionSerializer,
+    SpecificationChangeSerializer,
     SpecificationSerializer,
     TransferSerializer,
 )
@@ -242,6 +243,11 @@ class SpecificationViewSet(
         serializer.instance = services.write_specification(
             context=self.activity_context(), project=self.get_project(), **serializer.validated_data
         )
+
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return SpecificationChangeSerializer
+        return SpecificationSerializer
 
     def perform_update(self, serializer):
         serializer.instance = services.change_specification(

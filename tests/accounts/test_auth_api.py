@@ -742,3 +742,11 @@ def test_no_token_is_issued_to_a_user_disabled_meanwhile():
     with pytest.raises(NotAllowed):
         issue_tokens(user=user)
     assert not RefreshToken.objects.filter(user=user).exists()
+
+
+def test_an_empty_login_is_a_400_naming_it_as_the_schema_says(api, openapi):
+    response = api.post("/api/v1/auth/login/", {"login": "", "password": PASSWORD}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["login"]
+    assert openapi["components"]["schemas"]["Login"]["properties"]["login"]["minLength"] == 1

@@ -380,3 +380,14 @@ def test_a_key_past_its_expiry_is_listed_shown_and_filtered_as_expired(client_fo
     assert names(status="expired") == {"old": "expired"}
     assert names(status="active") == {"new": "active"}
     assert names(status="revoked") == {"gone": "revoked"}
+
+
+def test_a_past_expiry_is_a_400_naming_it_as_the_schema_says(client_for, openapi):
+    response = client_for(UserFactory()).post(
+        KEYS, {"name": "old", "expires_at": "2000-01-01T00:00:00Z"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["expires_at"]
+    expires_at = openapi["components"]["schemas"]["APIKeyCreate"]["properties"]["expires_at"]
+    assert "in the future" in expires_at["description"]

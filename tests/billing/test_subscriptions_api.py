@@ -203,3 +203,11 @@ def test_a_subscription_changed_in_the_admin_is_audited_and_keeps_its_subscriber
     assert subscription.plan_name == "team"
     entry = AdminAuditLog.objects.get()
     assert (entry.admin_id, entry.action) == (grant.user.pk, "subscription_updated")
+
+
+@pytest.mark.parametrize("parameter", ["user_id", "status"])
+def test_an_empty_filter_of_a_uuid_or_a_closed_set_is_a_400_naming_it(client_for, parameter):
+    response = client_for(with_role("analytics_admin")).get(URL, {parameter: ""})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [parameter]

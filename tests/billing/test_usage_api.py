@@ -245,3 +245,23 @@ def test_the_list_costs_the_same_queries_at_page_size_10_and_100(client_for):
     client = client_for(User.objects.get(pk=user.pk))
 
     assert list_queries(client, URL, page_size=10) == list_queries(client, URL, page_size=100)
+
+
+def test_from_after_to_is_a_400_naming_from_as_the_schema_says(client_for, openapi):
+    response = client_for(UserFactory()).get(
+        SUMMARY_URL, {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["from"]
+    parameters = openapi["paths"]["/api/v1/usage/summary/"]["get"]["parameters"]
+    described = next(parameter for parameter in parameters if parameter["name"] == "from")
+    assert "not after `to`" in described["description"]
+
+
+@pytest.mark.parametrize("parameter", ["user", "from", "group_by"])
+def test_an_empty_summary_parameter_is_a_400_naming_it(client_for, parameter):
+    response = client_for(UserFactory()).get(SUMMARY_URL, {parameter: ""})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [parameter]

@@ -45,3 +45,20 @@ def test_a_preference_changes_but_keeps_its_type(client_for):
     assert (changed.status_code, changed.data["quiet_hours_start"]) == (200, "22:30")
     assert (retyped.status_code, list(retyped.data["fields"])) == (400, ["notification_type"])
     assert client.delete(url).status_code == 204
+
+
+def test_a_boolean_in_json_is_true_or_false_only_while_a_form_sends_text(client_for):
+    client = client_for(UserFactory())
+
+    refused = [
+        client.post(API, {"notification_type": "digest", "slack_enabled": value}, format="json")
+        for value in (0, 1, "true", "on")
+    ]
+    form = client.post(
+        API, {"notification_type": "digest", "slack_enabled": "true"}, format="multipart"
+    )
+
+    assert [(r.status_code, list(r.json()["fields"])) for r in refused] == [
+        (400, ["slack_enabled"])
+    ] * 4
+    assert (form.status_code, form.json()["slack_enabled"]) == (201, True)

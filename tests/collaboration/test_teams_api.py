@@ -133,3 +133,32 @@ def test_member_count_is_exact_under_concurrent_joins_and_leaves(monkeypatch):
     team.refresh_from_db()
     active = TeamMember.objects.filter(team=team, status=MemberStatus.ACTIVE).count()
     assert team.member_count == active == 11
+
+
+def test_no_one_is_added_as_owner_and_the_schema_offers_no_owner(client_for, openapi):
+    team = TeamFactory()
+
+    response = client_for(member_of(team, TeamRole.ADMIN)).post(
+        f"{API}/{team.pk}/members/",
+        {"user_id": str(UserFactory().pk), "role": "owner"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["role"]
+    operation = openapi["paths"]["/api/v1/teams/{team_id}/members/"]["post"]
+    addition = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    role = openapi["components"]["schemas"][addition.rsplit("/", 1)[1]]["properties"]["role"]
+    (choices,) = role["allOf"]
+    roles = openapi["components"]["schemas"][choices["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert set(roles) == set(TeamRole) - {TeamRole.OWNER}
+
+
+def test_a_number_for_a_text_field_in_json_is_a_400_naming_it(client_for):
+    response = client_for(UserFactory()).post(
+        f"{API}/", {"name": "Numbers", "description": 0}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["description"]
+    assert not Team.objects.filter(name="Numbers").exists()

@@ -111,3 +111,12 @@ def test_the_served_schema_is_generated_once_per_language(client, monkeypatch):
     assert first.content == again.content
     assert yaml.content.startswith(b"openapi:")
     assert generated == ["en-us", "fr"]
+
+
+@pytest.mark.django_db(databases=["auth", "specs"])
+def test_an_unknown_schema_language_is_a_json_400_naming_lang(client):
+    response = client.get("/api/schema/", {"format": "json", "lang": "AAA"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert list(response.json()["fields"]) == ["lang"]

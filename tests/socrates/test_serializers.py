@@ -3,12 +3,13 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from django.urls import get_resolver
 from django.utils import timezone as django_timezone
 from rest_framework import serializers
 
 from rag.api.serializers import SearchHitSerializer
 from rag.selectors import search_chunks
-from socrates.api.serializers import LeanModelSerializer
+from socrates.api.serializers import LeanModelSerializer, StrictJSONTypes
 from specs.api.serializers import MessageSerializer, ProjectSerializer, SpecificationSerializer
 from specs.models import ConversationMessage, Project, Session, Specification
 from tests.rag.factories import DocumentFactory
@@ -137,3 +138,25 @@ def test_a_page_of_plain_columns_is_rendered_without_copying_fields():
 
     assert serializer.data[0]["id"]
     assert "fields" not in serializer.child.__dict__
+
+
+def project_serializer_classes(base=serializers.Serializer):
+    for subclass in base.__subclasses__():
+        if subclass.__module__.split(".")[0] in PROJECT_PACKAGES:
+            yield subclass
+        yield from project_serializer_classes(subclass)
+
+
+PROJECT_PACKAGES = {"socrates", "accounts", "specs", "collaboration", "billing", "rag"}
+
+
+def test_every_serializer_of_the_project_keeps_json_types():
+    # Every route's views, and so every serializer they use, are imported.
+    get_resolver().url_patterns  # noqa: B018
+    loose = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in project_serializer_classes()
+        if not issubclass(cls, StrictJSONTypes)
+    ]
+
+    assert loose == []

@@ -121,3 +121,15 @@ def test_concurrent_writers_of_one_key_get_distinct_versions_and_one_current():
     assert sorted(versions.values_list("version", flat=True)) == list(range(1, 9))
     assert versions.filter(is_current=True).count() == 1
     assert versions.get(is_current=True).version == 8
+
+
+@pytest.mark.parametrize("value", ["-1", "null", "unknown", ""])
+def test_history_other_than_true_or_false_is_a_400_naming_it(client_for, value):
+    project = ProjectFactory()
+
+    owner = client_for(User.objects.get(pk=project.owner_id))
+
+    response = owner.get(specifications_url(project), {"history": value})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["history"]
