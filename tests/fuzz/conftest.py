@@ -45,6 +45,19 @@ def pytest_configure(config):
     config.stash[FUZZ_REQUESTS] = Counter()
 
 
+def pytest_sessionfinish(session):
+    # Under pytest-xdist a worker hands its counts to the controller, which
+    # prints the summary (pytest_testnodedown below).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["fuzz_requests"] = dict(session.config.stash[FUZZ_REQUESTS])
+
+
+def pytest_testnodedown(node, error):
+    counts = getattr(node, "workeroutput", {}).get("fuzz_requests", {})
+    node.config.stash[FUZZ_REQUESTS].update(counts)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     requests = config.stash.get(FUZZ_REQUESTS, None)
     if requests:
