@@ -65,7 +65,9 @@ def _wait_until_answering(port: int, process: subprocess.Popen, log: Path) -> No
             pytest.fail(f"gunicorn exited {process.returncode}:\n{log.read_text()}")
         # Any answer will do, an error or a redirect included (never followed):
         # the tests judge the answers.
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        # A worker booting on a loaded machine may take longer than a
+        # short timeout, and a probe given up on is a request it still serves.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=STARTUP_SECONDS)
         try:
             connection.request("GET", "/admin/login/")
             connection.getresponse()

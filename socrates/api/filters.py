@@ -8,7 +8,7 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
 from socrates.api.reach import within_reach
-from socrates.api.validation import check_query_values
+from socrates.api.validation import NUL_REFUSAL, check_query_values
 
 BOOLEAN_SPELLINGS = {"true", "false"}
 
@@ -96,11 +96,11 @@ class SearchFilter(filters.SearchFilter):
                 },
                 code="max_length",
             )
-        # DRF refuses a NUL itself, but without naming the parameter.
-        try:
-            return super().get_search_terms(request)
-        except ValidationError as refusal:
-            raise ValidationError({self.search_param: refusal.detail}) from None
+        # DRF refuses a NUL itself, but without naming the parameter, and in
+        # words of its own: the refusal is the one every other input gets.
+        if "\x00" in term:
+            raise ValidationError({self.search_param: [NUL_REFUSAL]})
+        return super().get_search_terms(request)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -49,12 +49,19 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 def decimal_pattern(field: serializers.DecimalField) -> str:
     """What DRF reads as a decimal written as a string: at least one digit
-    (drf-spectacular's own pattern lets "", "-" and "." through), and no sign
-    when the field's minimum is not negative."""
-    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    (drf-spectacular's own pattern lets "", "-" and "." through), no sign when
+    the field's minimum is not negative, and, for a maximum of one digit (a
+    score up to 1), nothing above it: a string has no ``maximum`` keyword."""
+    unsigned = field.min_value is not None and field.min_value >= 0
+    sign = "" if unsigned else "-?"
     whole = max(field.max_whole_digits, 1)
     places = field.decimal_places
-    return rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+    fraction = rf"\.\d{{1,{places}}}"
+    ceiling = field.max_value
+    if unsigned and ceiling is not None and ceiling == int(ceiling) and 1 <= ceiling <= 9:
+        below = rf"[0-{int(ceiling) - 1}](?:\.\d{{0,{places}}})?"
+        return rf"^(?:{below}|{int(ceiling)}(?:\.0{{0,{places}}})?|{fraction})$"
+    return rf"^{sign}(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|{fraction})$"
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -62,6 +69,18 @@ class AutoSchema(openapi.AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             schema["pattern"] = decimal_pattern(field)
+        elif (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and "pattern" not in schema
+            and "format" not in schema
+            and not any(hasattr(validator, "regex") for validator in field.validators)
+        ):
+            # DRF trims the value before refusing a blank one: " " is as
+            # empty as "", which minLength alone does not say.
+            schema["pattern"] = r"\S"
         return schema
 
     def _get_response_bodies(self, direction="response"):

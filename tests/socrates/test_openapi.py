@@ -1,5 +1,7 @@
 """The OpenAPI schema documents errors and constraints, so a client generator learns them."""
 
+import re
+
 import pytest
 from django.utils import translation
 from drf_spectacular.generators import SchemaGenerator
@@ -120,3 +122,13 @@ def test_an_unknown_schema_language_is_a_json_400_naming_lang(client):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert list(response.json()["fields"]) == ["lang"]
+
+
+def test_a_score_up_to_one_is_held_to_it_and_a_trimmed_text_to_a_visible_character(schema):
+    components = schema["components"]["schemas"]
+    quality_score = re.compile(components["Question"]["properties"]["quality_score"]["pattern"])
+    title = components["PatchedConflict"]["properties"]["title"]
+
+    assert [bool(quality_score.match(value)) for value in ("0.5", "1", "1.00", ".25")] == [True] * 4
+    assert [bool(quality_score.match(value)) for value in ("5", "1.01", "10", "")] == [False] * 4
+    assert title["pattern"] == r"\S"
