@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench wrk
+.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench bench-online wrk
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ wrk:
 ## The web benchmark: this project, its legacy peer and a raw floor (bench/results/latest.md).
 bench: db wrk $(VENV)/.bench-installed $(PEER_VENV)/.installed
 	$(PY) -m bench $(BENCH_ARGS)
+
+## A migration under load, safe form against unsafe (bench/results/online_migration.md).
+bench-online: db wrk $(VENV)/.bench-installed
+	$(PY) -m bench.online_migration
 
 ## ruff, and squawk on every migration's SQL (sqlmigrate needs the databases).
 lint: db

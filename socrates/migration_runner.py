@@ -18,9 +18,11 @@ from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
+from socrates import migration_locks
 from socrates.adoption import AdoptFix, DatabaseKind, NotAdoptable, Recognition, adopt, recognise
 from socrates.databases import APP_DATABASES, masked_url
 from socrates.db import errors
+from socrates.migration_locks import LockNotGranted, LockRetry, MigrationApplied
 
 # One key for every run, whatever the database: advisory locks are scoped to
 # the database they are taken in.
@@ -36,6 +38,8 @@ class ExitCode(IntEnum):
     # A database the runner will not change: a legacy one that can't be
     # adopted as it is, or one whose state it doesn't recognise.
     REFUSED = 5
+    # Other sessions held a migration's tables through all its tries.
+    LOCK_NOT_GRANTED = migration_locks.EXIT_STATUS
 
 
 class State:
@@ -61,6 +65,9 @@ class DatabaseReport:
     heads: dict[str, str] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
     applied_now: list[str] = field(default_factory=list)
+    # Each migration applied by this run: seconds, seconds waited for locks, retries.
+    migrations: list[dict] = field(default_factory=list)
+    lock_retries: int = 0
     created: bool = False
     waited_for_lock: bool = False
     error: str | None = None
@@ -87,6 +94,7 @@ class DatabaseRun:
         *,
         lock_timeout: int,
         on_wait=None,
+        on_progress=None,
         adopt_fixes: frozenset[AdoptFix] = frozenset(),
     ):
         self.alias = alias
@@ -94,6 +102,7 @@ class DatabaseRun:
         self.lock_timeout = lock_timeout
         self.adopt_fixes = adopt_fixes
         self.on_wait = on_wait or (lambda report: None)
+        self.on_progress = on_progress or (lambda report, event: None)
         self.report = DatabaseReport(
             alias=alias,
             name=self.connection.settings_dict["NAME"],
@@ -227,10 +236,15 @@ class DatabaseRun:
                 self._adopt(recognition, apply=True)
             plan = self._plan()
             output = io.StringIO()
+            migration_locks.migration_progress.connect(self._record_progress)
             try:
                 call_command(
                     "migrate", database=self.alias, interactive=False, verbosity=1, stdout=output
                 )
+            except LockNotGranted as refusal:
+                applied = [entry["migration"] for entry in self.report.migrations]
+                before = f" Applied before it: {', '.join(applied)}." if applied else ""
+                raise RunnerError(ExitCode.LOCK_NOT_GRANTED, f"{refusal}{before}") from None
             except (DatabaseError, RuntimeError) as exc:
                 code = (
                     ExitCode.UNUSABLE_DATABASE
@@ -239,6 +253,8 @@ class DatabaseRun:
                     else ExitCode.MIGRATION_FAILED
                 )
                 raise RunnerError(code, f"migration failed: {_summary(exc)}") from None
+            finally:
+                migration_locks.migration_progress.disconnect(self._record_progress)
             if adopting:
                 self.report.applied_now = self.report.adoption["migrations_applied"] + plan
                 self.report.state = State.ADOPTED
@@ -248,6 +264,15 @@ class DatabaseRun:
             self._record_plan()
         finally:
             self._release_lock()
+
+    def _record_progress(self, sender, event: LockRetry | MigrationApplied, **kwargs) -> None:
+        if sender != self.alias:
+            return
+        if isinstance(event, MigrationApplied):
+            self.report.migrations.append(asdict(event))
+        else:
+            self.report.lock_retries += 1
+        self.on_progress(self.report, event)
 
     def _acquire_lock(self) -> None:
         with self.connection.cursor() as cursor:

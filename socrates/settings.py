@@ -116,6 +116,14 @@ DATABASES = {
     SPECS: _database("DATABASE_URL_SPECS", "socrates_specs"),
 }
 DATABASE_ROUTERS = ["socrates.databases.DatabaseRouter"]
+
+# Each migration waits this long for a lock, then rolls back and is tried again
+# after a backoff starting at the delay, up to the retries
+# (socrates.migration_locks): a DDL statement queued behind a long transaction
+# would queue every request behind itself.
+MIGRATION_LOCK_TIMEOUT_MS = env.int("MIGRATION_LOCK_TIMEOUT_MS", default=2000)
+MIGRATION_LOCK_RETRIES = env.int("MIGRATION_LOCK_RETRIES", default=10)
+MIGRATION_LOCK_RETRY_DELAY_MS = env.int("MIGRATION_LOCK_RETRY_DELAY_MS", default=500)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

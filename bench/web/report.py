@@ -89,6 +89,10 @@ def write(facts: dict, endpoints, servers) -> None:
             "",
             _scaled_table(facts, endpoints, names),
         ]
+    online = RESULTS / "online_migration.md"
+    if online.exists():
+        # Its own run (make bench-online): the last one's figures, demoted a level.
+        lines += ["", "#" + online.read_text().strip()]
     (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
     (RESULTS / "latest.json").write_text(json.dumps(_jsonable(facts), indent=2) + "\n")
     _chart(facts, endpoints, names)

@@ -58,6 +58,16 @@ class PostgresServer:
     user: str
     password: str
 
+    @classmethod
+    def of_settings(cls) -> "PostgresServer":
+        """The server of the configured databases (after ``django.setup()``)."""
+        from django.conf import settings
+
+        config = settings.DATABASES["auth"]
+        return cls(
+            config["HOST"], config["PORT"] or "5432", config["USER"], config["PASSWORD"] or ""
+        )
+
     def url(self, database: str) -> str:
         credentials = quote(self.user, safe="")
         if self.password:
@@ -385,10 +395,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    config = settings.DATABASES["auth"]
-    postgres = PostgresServer(
-        config["HOST"], config["PORT"] or "5432", config["USER"], config["PASSWORD"] or ""
-    )
+    postgres = PostgresServer.of_settings()
     RESULTS.mkdir(exist_ok=True)
     facts = {"arguments": vars(arguments), "generator": load.generator()}
     with _committed(postgres.connect()) as connection, connection.cursor() as cursor:

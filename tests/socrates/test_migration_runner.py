@@ -6,8 +6,10 @@ so that exit codes and printed output are the real ones.
 """
 
 import json
+import re
 import subprocess
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db.migrations.loader import MigrationLoader
@@ -339,3 +341,170 @@ def test_plain_migrate_against_a_down_server_is_one_masked_line(pair):
     assert secret not in result.output
     assert "CommandError: database 'auth' (postgresql://postgres:***@" in result.stderr
     assert time.monotonic() - started < 60
+
+
+# Lock timeouts and retries. The lock probe app (tests/socrates/lock_probe) adds a
+# column to document_chunks (0001), then an index built concurrently (0002);
+# another session holds the table while the runner applies them.
+
+PROBE_SETTINGS = "tests.socrates.lock_probe.settings"
+HOLDER = "lock-holder"
+
+
+def probe_env(pair, *, retries: int, **env) -> dict[str, str]:
+    return pair.env(
+        DJANGO_SETTINGS_MODULE=PROBE_SETTINGS,
+        MIGRATION_LOCK_TIMEOUT_MS="300",
+        MIGRATION_LOCK_RETRIES=str(retries),
+        MIGRATION_LOCK_RETRY_DELAY_MS="200",
+        **env,
+    )
+
+
+@pytest.fixture
+def specs_migrated(pair):
+    assert runner(pair, "--specs-only").exit_code == ExitCode.OK
+    return pair
+
+
+@contextmanager
+def holding(pair, *statements: str):
+    """A session named HOLDER that ran the statements in a transaction it keeps open."""
+    holder = pair.server.connect(pair.specs)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SET application_name = %s", [HOLDER])
+            cursor.execute("BEGIN")
+            for statement in statements:
+                cursor.execute(statement)
+        yield holder
+    finally:
+        holder.close()
+
+
+def probe_state(pair) -> tuple[list, list, list]:
+    """Recorded probe migrations, the probe column, and every INVALID index."""
+    recorded = pair.server.execute(
+        "SELECT name FROM django_migrations WHERE app = 'lock_probe' ORDER BY name",
+        database=pair.specs,
+    )
+    column = pair.server.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'document_chunks' AND column_name = 'lock_probe'",
+        database=pair.specs,
+    )
+    invalid = pair.server.execute(
+        "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid",
+        database=pair.specs,
+    )
+    return recorded, column, invalid
+
+
+LOCK_TABLE = "LOCK TABLE document_chunks IN ACCESS SHARE MODE"
+
+
+def wait_until_a_session_waits_for_a_lock(pair) -> None:
+    deadline = time.monotonic() + 30
+    while not pair.server.execute(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+        [pair.specs],
+    ):
+        assert time.monotonic() < deadline, "the runner never waited for the lock"
+        time.sleep(0.05)
+
+
+def test_a_migration_blocked_by_a_transaction_is_retried_and_applied_once_it_ends(
+    specs_migrated,
+):
+    pair = specs_migrated
+    with holding(pair, LOCK_TABLE) as holder:
+        pid = holder.get_backend_pid()
+        process = subprocess.Popen(
+            manage_command("run_migrations_safe", "--specs-only"),
+            env=subprocess_env(probe_env(pair, retries=10)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_until_a_session_waits_for_a_lock(pair)
+        time.sleep(1.5)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == ExitCode.OK, stderr
+    assert (
+        f"lock_probe.0001_add_column: lock not granted within 300 ms (held by pid {pid} "
+        f"'{HOLDER}'); retry 1 of 10 in" in stdout
+    )
+    applied = re.search(
+        r"applied lock_probe\.0001_add_column in [\d.]+ s "
+        r"\(waited ([\d.]+) s for locks, (\d+) retries\)",
+        stdout,
+    )
+    assert applied, stdout
+    assert float(applied[1]) >= 1.0
+    assert int(applied[2]) >= 1
+    assert probe_state(pair) == (
+        [("0001_add_column",), ("0002_concurrent_index",)],
+        [("lock_probe",)],
+        [],
+    )
+
+
+def test_a_migration_blocked_through_every_retry_exits_6_naming_the_holder_and_applies_nothing(
+    specs_migrated,
+):
+    pair = specs_migrated
+    before = probe_state(pair)
+    with holding(pair, LOCK_TABLE) as holder:
+        pid = holder.get_backend_pid()
+        started = time.monotonic()
+        result = run_manage(
+            "run_migrations_safe", "--specs-only", env=probe_env(pair, retries=2), timeout=30
+        )
+        took = time.monotonic() - started
+
+    assert result.exit_code == ExitCode.LOCK_NOT_GRANTED == 6
+    assert "Traceback" not in result.output
+    assert (
+        "lock_probe.0001_add_column: a lock was not granted within 300 ms in 3 tries"
+        in result.stderr
+    )
+    assert "rolled back: nothing of it is applied" in result.stderr
+    assert f"Held by pid {pid} ('{HOLDER}', idle in transaction, transaction open " in result.stderr
+    assert f'"{LOCK_TABLE}"' in result.stderr
+    assert result.stdout.count("lock not granted within 300 ms") == 2
+    assert probe_state(pair) == before == ([], [], [])
+    assert took < 10
+
+
+def test_plain_migrate_gives_up_on_a_held_lock_with_exit_6_too(specs_migrated):
+    pair = specs_migrated
+    with holding(pair, LOCK_TABLE) as holder:
+        pid = holder.get_backend_pid()
+        result = run_manage(
+            "migrate", "--database", "specs", env=probe_env(pair, retries=1), timeout=30
+        )
+
+    assert result.exit_code == 6
+    assert "LockNotGranted: lock_probe.0001_add_column: a lock was not granted" in result.stderr
+    assert f"Held by pid {pid} ('{HOLDER}'" in result.stderr
+    assert "Traceback" not in result.output
+    assert probe_state(pair) == ([], [], [])
+
+
+def test_a_concurrent_index_build_that_times_out_leaves_no_invalid_index(specs_migrated):
+    pair = specs_migrated
+    # A transaction holding a snapshot: CREATE INDEX CONCURRENTLY waits for it
+    # after it has created the index, which stays INVALID when the wait ends.
+    with holding(pair, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+                 "SELECT count(*) FROM projects") as holder:  # fmt: skip
+        pid = holder.get_backend_pid()
+        result = run_manage(
+            "run_migrations_safe", "--specs-only", env=probe_env(pair, retries=2), timeout=30
+        )
+
+    assert result.exit_code == ExitCode.LOCK_NOT_GRANTED
+    assert "lock_probe.0002_concurrent_index: a lock was not granted" in result.stderr
+    assert f"Held by pid {pid} ('{HOLDER}'" in result.stderr
+    assert "Applied before it: lock_probe.0001_add_column." in result.stderr
+    assert probe_state(pair) == ([("0001_add_column",)], [("lock_probe",)], [])

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from socrates.adoption import AdoptFix
 from socrates.databases import APP_DATABASES
 from socrates.management import pending_work
+from socrates.migration_locks import LockRetry, MigrationApplied
 from socrates.migration_runner import (
     DatabaseReport,
     DatabaseRun,
@@ -31,7 +32,8 @@ class Command(BaseCommand):
     help = (
         "Migrate the auth database, then the specs database, safely: creates a missing "
         "database, adopts one built by the legacy Alembic scripts in place, waits for a "
-        "concurrent run, explains failures in one line. "
+        "concurrent run, applies each migration under a lock timeout and retries it while "
+        "other sessions hold its tables, explains failures in one line. "
         f"Exit codes: {', '.join(f'{code.value} {code.name.lower()}' for code in ExitCode)}."
     )
     # The runner checks connections itself and reports them in one line.
@@ -77,6 +79,7 @@ class Command(BaseCommand):
                 alias,
                 lock_timeout=options["lock_timeout"],
                 on_wait=None if options["json"] else self._say_waiting,
+                on_progress=None if options["json"] else self._say_progress,
                 adopt_fixes=frozenset(AdoptFix(fix) for fix in options["adopt_fix"]),
             )
 
@@ -114,6 +117,17 @@ class Command(BaseCommand):
 
     def _say_waiting(self, report: DatabaseReport) -> None:
         self.stdout.write(f"⏳ {report.name}: another migration run is under way; waiting for it")
+
+    def _say_progress(self, report: DatabaseReport, event: LockRetry | MigrationApplied) -> None:
+        # Migrations of the other database's apps are only recorded here: their
+        # lines would say nothing, unless they had to wait.
+        app_label = event.migration.split(".")[0]
+        if (
+            app_label in APP_DATABASES[report.alias]
+            or isinstance(event, LockRetry)
+            or event.retries
+        ):
+            self.stdout.write(f"   {report.name}: {event.line()}")
 
     def _say(self, report: DatabaseReport) -> None:
         symbol = SYMBOLS[report.state]

@@ -1,0 +1,3 @@
+from bench.online_migration.run import main
+
+main()
