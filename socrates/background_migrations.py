@@ -32,6 +32,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, models, router, transaction
 from django.utils import timezone
 
+from socrates.db import errors
 from socrates.db.models import TransactionNow, defaults
 
 # The first key of the advisory locks that keep two runs of one job apart.
@@ -112,10 +113,9 @@ class AlreadyRunning(Exception):
 
 
 class BatchFailed(Exception):
-    def __init__(self, job: BackgroundMigration, batch: int, error: Exception):
-        self.error = error
+    def __init__(self, job: BackgroundMigration, batch: int, reason: str):
         super().__init__(
-            f"{job.name}: batch {batch} failed and was rolled back ({error}); "
+            f"{job.name}: batch {batch} failed and was rolled back ({reason}); "
             "the batches before it are kept, and a run resumes at this one"
         )
 
@@ -281,9 +281,10 @@ def _run(job, batch_size, max_seconds, max_batches, on_progress) -> Outcome:
         rows = list(batch[:batch_size])
         progress.batch += 1
         try:
-            prepared = job.prepare(rows)
+            # The walk may end on a full batch: the next one finds no row.
+            prepared = job.prepare(rows) if rows else None
             with transaction.atomic(using=database):
-                changed = job.apply(prepared)
+                changed = job.apply(prepared) if rows else 0
                 finished = len(rows) < batch_size
                 now = timezone.now()
                 if rows:
@@ -297,12 +298,13 @@ def _run(job, batch_size, max_seconds, max_batches, on_progress) -> Outcome:
                     last_error=None,
                 )
         except Exception as error:
+            reason = errors.describe(error).summary
             # If the database went away too, the batch's error is raised all the same.
             with suppress(DatabaseError):
                 progress_rows.filter(name=job.name).update(
-                    last_error=f"batch {progress.batch}: {error}", updated_at=timezone.now()
+                    last_error=f"batch {progress.batch}: {reason}", updated_at=timezone.now()
                 )
-            raise BatchFailed(job, progress.batch, error) from error
+            raise BatchFailed(job, progress.batch, reason) from error
         progress.rows_done += len(rows)
         progress.rows_changed += changed
         progress.rows_this_run += len(rows)
