@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 
 from accounts.hashers import LEGACY_BCRYPT_PREFIXES
+from socrates.background_migrations import ProgressRecord
 from socrates.db.models import (
     UNBOUNDED_VARCHAR,
     CreatedAtModel,
@@ -236,6 +237,15 @@ class UserDeletion(models.Model):
 
     def __str__(self):
         return f"{self.user_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
+class BackgroundMigrationProgress(ProgressRecord):
+    """Where each background migration of accounts' tables is
+    (``accounts.background_migrations``), beside the rows it walks so that
+    each batch commits with its position. Not a legacy table."""
+
+    class Meta:
+        db_table = "background_migrations"
 
 
 def token_generation_of(user: User) -> int:

@@ -587,7 +587,7 @@ def _retire_alembic(cursor) -> None:
 def _apply_atomic_migrations(connection) -> list[str]:
     """The later migrations, inside the adopting transaction.
 
-    A non-atomic one (the per-row bcrypt wrapping), and any that depends on
+    A non-atomic one (a concurrent index build, say), and any that depends on
     it, is left to the plain ``migrate`` that runs after the commit.
     """
     executor = MigrationExecutor(connection)

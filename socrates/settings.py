@@ -137,6 +137,9 @@ LOGIN_REDIRECT_URL = "/api/v1/"
 # The bcrypt cost of the legacy backend's hashes (passlib's default is 12):
 # every failed password check costs that much bcrypt work (accounts.hashers).
 LEGACY_BCRYPT_ROUNDS = env.int("LEGACY_BCRYPT_ROUNDS", default=12)
+# Rows per batch of a background migration (socrates.background_migrations):
+# each batch commits on its own, and a stop loses at most one batch's work.
+BACKGROUND_MIGRATION_BATCH_SIZE = env.int("BACKGROUND_MIGRATION_BATCH_SIZE", default=100)
 PASSWORD_HASHERS = [
     # Django's Argon2, whose failures cost what a wrapped legacy hash's do.
     "accounts.hashers.Argon2PasswordHasher",

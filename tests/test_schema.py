@@ -47,6 +47,8 @@ DJANGO_TABLES = {
         "django_cache",
         "user_token_generations",
         "user_deletions",
+        # Where each background migration is (socrates.background_migrations).
+        "background_migrations",
     },
     # API-key request windows (billing.models.RequestWindow).
     "specs": {"django_migrations", "api_request_windows"},

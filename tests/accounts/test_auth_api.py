@@ -1,25 +1,22 @@
 """The account API: register, login, tokens, profile, password, deletion."""
 
 import hashlib
-import importlib
 from datetime import timedelta
-from types import SimpleNamespace
 
 import bcrypt
 import pytest
 import time_machine
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
-from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.backends import TokenBackend
 
+from accounts.background_migrations import WrapLegacyBcryptHashes
 from accounts.hashers import Argon2WrappedBCryptPasswordHasher
 from accounts.models import AdminAuditLog, AdminUser, RefreshToken, User, UserStatus
-from socrates.databases import AUTH
+from socrates import background_migrations
 from tests.accounts.factories import PASSWORD, UserFactory, admin_with
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -528,8 +525,7 @@ def test_a_wrong_password_leaves_a_legacy_hash_as_it_was(api):
 
 
 def wrap_legacy_hashes() -> None:
-    migration = importlib.import_module("accounts.migrations.0006_wrap_legacy_bcrypt_hashes")
-    migration.wrap_legacy_bcrypt_hashes(django_apps, SimpleNamespace(connection=connections[AUTH]))
+    background_migrations.run(WrapLegacyBcryptHashes())
 
 
 def test_a_legacy_bcrypt_hash_is_wrapped_at_rest_and_the_old_password_still_signs_in(api):

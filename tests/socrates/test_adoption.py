@@ -142,27 +142,51 @@ def test_alembic_version_is_kept_out_of_the_way_not_dropped(adopted):
         assert rows == [(alembic_heads()[alias],)]
 
 
-def test_legacy_user_signs_in_with_the_old_password(adopted):
-    database = adopted.pair.auth
-    [(email, stored)] = adopted.server.execute(
-        "SELECT email, hashed_password FROM users ORDER BY email LIMIT 1", database=database
-    )
-    # Wrapped at rest: no bare bcrypt hash is left.
-    assert stored.startswith("argon2_bcrypt$")
+def sign_in_status(adopted: AdoptedPair, email: str) -> str:
     sign_in = (
         "from django.test import Client; "
         "response = Client(HTTP_HOST='localhost').post('/api/v1/auth/login/', "
         f"{{'login': {email!r}, 'password': {LEGACY_PASSWORD!r}}}, "
         "content_type='application/json'); print(f'status={response.status_code}')"
     )
-
     result = run_manage("shell", "-c", sign_in, env=adopted.pair.env())
+    return next((word for word in result.stdout.split() if word.startswith("status=")), "")
 
-    assert "status=200" in result.stdout.split(), result.output
-    [(rehashed,)] = adopted.server.execute(
-        "SELECT hashed_password FROM users WHERE email = %s", [email], database=database
+
+def stored_hash(adopted: AdoptedPair, email: str) -> str:
+    [(stored,)] = adopted.server.execute(
+        "SELECT hashed_password FROM users WHERE email = %s", [email], database=adopted.pair.auth
     )
-    assert rehashed.startswith("argon2$")
+    return stored
+
+
+def test_legacy_users_sign_in_with_the_old_password_before_and_after_their_hashes_are_wrapped(
+    adopted,
+):
+    first, second = (
+        email
+        for (email,) in adopted.server.execute(
+            "SELECT email FROM users ORDER BY email LIMIT 2", database=adopted.pair.auth
+        )
+    )
+    # Adopting queued the wrapping rather than doing it inside the migration.
+    assert (
+        "background migration wrap_legacy_bcrypt_hashes has not finished (queued, not started)"
+        in adopted.result.stdout
+    )
+    assert stored_hash(adopted, first).startswith("$2b$")
+    assert sign_in_status(adopted, first) == "status=200"
+    assert stored_hash(adopted, first).startswith("argon2$")
+
+    job = run_manage(
+        "run_background_migration", "wrap_legacy_bcrypt_hashes", env=adopted.pair.env()
+    )
+
+    assert job.exit_code == 0, job.output
+    # Wrapped at rest: no bare bcrypt hash is left.
+    assert stored_hash(adopted, second).startswith("argon2_bcrypt$")
+    assert sign_in_status(adopted, second) == "status=200"
+    assert stored_hash(adopted, second).startswith("argon2$")
 
 
 def test_second_run_on_an_adopted_pair_changes_nothing(adopted):
