@@ -108,12 +108,15 @@ def fill_extension_tables() -> None:
     from billing.models import APIKey
     from billing.services import count_api_key_use
     from billing.tiers import Tier
+    from socrates import background_migrations
 
     sign_out_everywhere(user=User.objects.order_by("email").first())  # user_token_generations
     remember_user_deletion(user_id=uuid.uuid4(), using="auth")  # user_deletions
     cache.set("round-trip", "kept", timeout=3600)  # django_cache: the throttle counters
     api_key = APIKey.objects.filter(status="active").order_by("id").first()
     count_api_key_use(api_key=api_key, tier=Tier.PRO)  # api_request_windows
+    wrapping = background_migrations.registered()["wrap_legacy_bcrypt_hashes"]
+    background_migrations.run(wrapping, max_batches=1)  # background_migrations
 
 
 @dataclass
