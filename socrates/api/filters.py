@@ -17,7 +17,10 @@ def query_value_problem(field: forms.Field, value: str) -> str | None:
     """Why a filter's form field cannot read this query value as the schema's
     type, where django-filter would quietly not filter: an empty value of any
     type but text, a boolean other than true or false (it reads "-1", "null"
-    or "unknown" as no value at all)."""
+    or "unknown" as no value at all), and a NUL, in the words every other
+    input gets (Django's form fields have their own)."""
+    if "\x00" in value:
+        return NUL_REFUSAL
     if isinstance(field, forms.NullBooleanField):
         return None if value.lower() in BOOLEAN_SPELLINGS else "Must be true or false."
     if value == "" and type(field) is not forms.CharField:
@@ -44,14 +47,17 @@ class FilterSet(django_filters.FilterSet):
                 filter_.queryset = within_reach(queryset.model, self.request)
 
     def is_valid(self) -> bool:
-        if not super().is_valid():
-            return False
+        super().is_valid()
         for name, field in self.form.fields.items():
             for value in self.data.getlist(name):
                 problem = query_value_problem(field, value)
                 if problem:
-                    self.form.add_error(name, problem)
+                    # In place of what the form field said, if anything.
+                    self.form.errors[name] = self.form.error_class([problem])
+                    self.form.cleaned_data.pop(name, None)
                     break
+        if self.form.errors:
+            return False
         try:
             check_query_values(self.form.cleaned_data)
         except ValidationError as refusal:

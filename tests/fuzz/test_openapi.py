@@ -83,8 +83,9 @@ RULES_BEYOND_THE_SCHEMA = {
     # Equal to the stored value: it stays.
     "notification_type",
     "path",
-    # Given when resolving (status resolved).
+    # Given when resolving (status resolved), or when answered.
     "resolution",
+    "answer",
     # Django's password validators: not too common, not all digits, not like
     # the username.
     "password",

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from accounts.models import AdminAuditLog, RefreshToken, User
+from socrates.api.validation import NUL_REFUSAL
 from tests.accounts.factories import PASSWORD, UserFactory, admin_with
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
@@ -84,6 +85,20 @@ def test_a_nul_in_a_filter_value_is_a_400_naming_the_filter(auditor):
     response = auditor.get(AUDIT_LOGS, {"resource_id": "x\x00"})
 
     assert_refused(response, "resource_id")
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"), [(USERS, "search"), (USERS, "status"), (AUDIT_LOGS, "resource_id")]
+)
+def test_a_nul_is_refused_in_the_same_words_in_every_query_parameter(
+    user_viewer, auditor, url, parameter
+):
+    client = user_viewer if url == USERS else auditor
+
+    response = client.get(url, {parameter: "x\x00"})
+
+    assert_refused(response, parameter)
+    assert response.json()["fields"][parameter] == [NUL_REFUSAL]
 
 
 # JSON bodies -----------------------------------------------------------------------
