@@ -5,11 +5,7 @@ import re
 import time
 import uuid
 
-from django.db import Error as DatabaseError
-from django.template.response import TemplateResponse
-
-from socrates.api.errors import database_unavailable_response, is_api_request
-from socrates.db import errors
+from socrates.api.errors import database_unavailable_response, is_database_unavailable
 from socrates.logs import RequestContext, current_request
 
 logger = logging.getLogger("socrates.request")
@@ -64,15 +60,6 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        # Django's InterfaceError (a lost connection) is no DatabaseError.
-        if not (isinstance(exception, DatabaseError) and errors.is_unavailable(exception)):
-            return None
-        if is_api_request(request):
-            return database_unavailable_response(exception)
-        logger.error("database unavailable: %s", errors.describe(exception).summary)
-        return TemplateResponse(
-            request,
-            "503.html",
-            status=503,
-            headers={"Retry-After": str(errors.RETRY_AFTER_SECONDS)},
-        )
+        if is_database_unavailable(exception):
+            return database_unavailable_response(request, exception)
+        return None

@@ -108,6 +108,10 @@ def _database(url_variable: str, name: str) -> dict:
 # set it false, which turns both off.
 DATABASE_DEDICATED_SESSIONS = env.bool("DATABASE_DEDICATED_SESSIONS", default=True)
 
+# A new session the server refused as unavailable (restarting, no free slot,
+# refused) is tried once more after this wait (socrates.db.backend); 0 never.
+DATABASE_CONNECT_RETRY_DELAY_MS = env.int("DATABASE_CONNECT_RETRY_DELAY_MS", default=500)
+
 DATABASES = {
     # Django insists on a "default" entry. Left empty, it is the dummy backend,
     # which raises on any use: every model is routed to auth or specs.

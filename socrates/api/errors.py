@@ -2,8 +2,11 @@
 unknown routes, a bad Host header, unhandled exceptions, a database that is down."""
 
 import logging
+import sys
 
-from django.http import JsonResponse
+from django.db import Error
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -26,11 +29,23 @@ def error_response(status: int, detail: str, code: str, **extra) -> JsonResponse
     return JsonResponse({"detail": detail, "code": code, **extra}, status=status)
 
 
-def database_unavailable_response(exception: Exception) -> JsonResponse:
+def database_unavailable_response(request, exception: Exception) -> HttpResponse:
+    """503 with Retry-After: the API's JSON error, or a page that says so."""
     logger.error("database unavailable: %s", errors.describe(exception).summary)
-    response = error_response(503, "The service is temporarily unavailable.", ErrorCode.UNAVAILABLE)
+    if is_api_request(request):
+        response = error_response(
+            503, "The service is temporarily unavailable.", ErrorCode.UNAVAILABLE
+        )
+    else:
+        response = render(request, "503.html", status=503)
     response["Retry-After"] = str(errors.RETRY_AFTER_SECONDS)
     return response
+
+
+def is_database_unavailable(exception: BaseException | None) -> bool:
+    # Error, not DatabaseError: Django's InterfaceError (a lost connection) is
+    # no DatabaseError.
+    return isinstance(exception, Error) and errors.is_unavailable(exception)
 
 
 @csrf_exempt
@@ -54,6 +69,12 @@ def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NA
 
 
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    # Called while the exception is handled. Views' exceptions reached
+    # DatabaseUnavailableMiddleware; a middleware's (a session saved, a user
+    # loaded on the way out) come here.
+    exception = sys.exc_info()[1]
+    if is_database_unavailable(exception):
+        return database_unavailable_response(request, exception)
     if is_api_request(request):
         return error_response(
             500,

@@ -7,14 +7,13 @@ always learns which field to fix.
 
 import psycopg2.errorcodes
 from django.core.exceptions import RequestDataTooBig
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from socrates.api.errors import database_unavailable_response
+from socrates.api.errors import database_unavailable_response, is_database_unavailable
 from socrates.api.renderers import JSONRenderer
-from socrates.db import errors
 from socrates.error_codes import ErrorCode
 from socrates.errors import DomainError
 
@@ -27,8 +26,8 @@ ERROR_MEDIA_TYPES = {"application/json", "text/html"}
 def exception_handler(exc, context):
     if "request" in context:
         _render_errors_as_json(context["request"])
-    if isinstance(exc, (OperationalError, InterfaceError)) and errors.is_unavailable(exc):
-        return database_unavailable_response(exc)
+    if is_database_unavailable(exc):
+        return database_unavailable_response(context["request"], exc)
     if isinstance(exc, IntegrityError) and _sqlstate(exc) == psycopg2.errorcodes.UNIQUE_VIOLATION:
         # A concurrent request won a race for a unique value (validation ran
         # before it committed): the state changed under this request.

@@ -1,5 +1,7 @@
-"""The site's routes plus one API view that fails: what a bug in a view looks like."""
+"""The site's routes plus views that fail: what a bug in a view looks like, and
+views whose work reaches the database only on the way out."""
 
+from django.http import HttpResponse
 from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -19,10 +21,23 @@ class FailingView(APIView):
         raise RuntimeError(f"could not handle {request.data!r}")
 
 
+def remembering(request):
+    # The session middleware saves this after the view has answered.
+    request.session["seen"] = True
+    return HttpResponse("remembered")
+
+
 FAILING_PATH = "/api/v1/failing/"
+REMEMBERING_PAGE = "/remembering/"
+REMEMBERING_API_PATH = "/api/v1/remembering/"
 
 # Before the site's catch-all JSON 404 under /api/.
-urlpatterns = [path(FAILING_PATH.lstrip("/"), FailingView.as_view()), *site_urls.urlpatterns]
+urlpatterns = [
+    path(FAILING_PATH.lstrip("/"), FailingView.as_view()),
+    path(REMEMBERING_PAGE.lstrip("/"), remembering),
+    path(REMEMBERING_API_PATH.lstrip("/"), remembering),
+    *site_urls.urlpatterns,
+]
 
 # Django reads the error handlers from the root URLconf.
 handler400 = site_urls.handler400

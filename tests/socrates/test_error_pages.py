@@ -7,7 +7,7 @@ from django.db import connections
 from django.test import Client
 
 from tests.accounts.factories import UserFactory
-from tests.socrates.failing_urls import FAILING_PATH
+from tests.socrates.failing_urls import FAILING_PATH, REMEMBERING_API_PATH, REMEMBERING_PAGE
 
 pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
@@ -141,6 +141,21 @@ def test_an_unhandled_exception_in_an_api_view_is_a_json_500_with_the_request_id
 
 
 # A database that is down -----------------------------------------------------------
+
+
+def test_a_database_down_when_a_middleware_saves_the_session_is_a_503_page(failing_site):
+    with auth_database_refusing_connections():
+        response = failing_site.get(REMEMBERING_PAGE)
+
+    assert_html_503(response)
+
+
+def test_a_database_down_when_a_middleware_saves_the_session_is_a_json_503(failing_site):
+    with auth_database_refusing_connections():
+        response = failing_site.get(REMEMBERING_API_PATH)
+
+    assert_json_error(response, 503, "unavailable")
+    assert response["Retry-After"]
 
 
 def test_the_admin_login_page_with_the_auth_database_down_is_an_html_503():

@@ -15,11 +15,11 @@ import pytest
 from django.db.migrations.loader import MigrationLoader
 
 from socrates.migration_runner import LOCK_KEY, ExitCode
+from tests.clusters import private_cluster
 from tests.postgres import (
     Server,
     free_port,
     manage_command,
-    password_protected_server,
     run_manage,
     scratch_pair,
     subprocess_env,
@@ -46,8 +46,8 @@ DJANGO_SPECS_TABLES = DJANGO_TABLES["specs"]
 
 @pytest.fixture(scope="module")
 def protected_server():
-    with password_protected_server("right-Passw0rd") as protected:
-        yield protected
+    with private_cluster(password="right-Passw0rd") as cluster:
+        yield cluster.server
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 import time
 
+from django.conf import settings
 from django.db.backends.postgresql import base
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 
+from socrates.db import errors
 from socrates.db.sockets import has_unread
 
 from .schema import DatabaseSchemaEditor
@@ -20,7 +22,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # (socrates.db.prepared).
         self.prepared_statements: set[str] = set()
         self._checked_at = time.monotonic()
-        return super().get_new_connection(conn_params)
+        try:
+            return super().get_new_connection(conn_params)
+        except base.Database.OperationalError as error:
+            # A restart refuses sessions for a moment on its way down and up;
+            # nothing was sent yet, so trying once more after a short wait is
+            # safe, and it turns most of a restart's 503s into answers.
+            delay = settings.DATABASE_CONNECT_RETRY_DELAY_MS / 1000
+            if not delay or not errors.is_unavailable(error):
+                raise
+            time.sleep(delay)
+            return super().get_new_connection(conn_params)
 
     def is_usable(self):
         # Django's health check sends SELECT 1 before a request's first query:
