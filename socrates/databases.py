@@ -6,6 +6,8 @@ The router, the migration runner and the system checks all read
 
 from urllib.parse import quote
 
+from socrates.db import replicas
+
 AUTH = "auth"
 SPECS = "specs"
 
@@ -32,12 +34,21 @@ def database_for_app(app_label: str) -> str | None:
 
 
 class DatabaseRouter:
-    """Routes every model by its app label; refuses cross-database relations."""
+    """Routes every model by its app label; refuses cross-database relations.
+    Reads may go to a replica of that database (socrates.db.replicas)."""
 
     def db_for_read(self, model, **hints):
-        return database_for_app(model._meta.app_label)
+        primary = database_for_app(model._meta.app_label)
+        # The cache's throttle counters and written positions must be current.
+        if primary is None or model._meta.app_label == CACHE_APP_LABEL:
+            return primary
+        return replicas.read_alias(primary)
 
-    db_for_write = db_for_read
+    def db_for_write(self, model, **hints):
+        primary = database_for_app(model._meta.app_label)
+        if primary is not None and model._meta.app_label != CACHE_APP_LABEL:
+            replicas.note_write(primary)
+        return primary
 
     def allow_relation(self, obj1, obj2, **hints):
         first = database_for_app(obj1._meta.app_label)

@@ -5,7 +5,10 @@ import re
 import time
 import uuid
 
+from django.core.exceptions import MiddlewareNotUsed
+
 from socrates.api.errors import database_unavailable_response, is_database_unavailable
+from socrates.db import replicas
 from socrates.logs import RequestContext, current_request
 
 logger = logging.getLogger("socrates.request")
@@ -63,3 +66,24 @@ class DatabaseUnavailableMiddleware:
         if is_database_unavailable(exception):
             return database_unavailable_response(request, exception)
         return None
+
+
+class ReplicaReadsMiddleware:
+    """Routes a request's reads to replicas (socrates.db.replicas) and, after
+    it wrote, records where the primary's WAL stands for the caller. Gone from
+    the stack when no replica is configured."""
+
+    def __init__(self, get_response):
+        if not replicas.replica_aliases():
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        reads = replicas.RequestReads(request)
+        token = replicas.current_reads.set(reads)
+        try:
+            response = self.get_response(request)
+            replicas.record_positions(reads)
+        finally:
+            replicas.current_reads.reset(token)
+        return response

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response and log line carries the request id.
     "socrates.middleware.RequestIdMiddleware",
+    # Outside the session's save, which is a write too.
+    "socrates.middleware.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,6 +121,24 @@ DATABASES = {
     AUTH: _database("DATABASE_URL_AUTH", "socrates_auth"),
     SPECS: _database("DATABASE_URL_SPECS", "socrates_specs"),
 }
+
+
+def _replicas(primary: str, urls_variable: str) -> dict[str, dict]:
+    """Streaming replicas of a primary, each an alias whose TEST MIRROR names
+    it (as Django's docs describe replicas): socrates.db.replicas routes reads."""
+    aliases = {}
+    for number, url in enumerate(env.list(urls_variable, default=[])):
+        config = {**DATABASES[primary], **env.db_url_config(url, engine=DATABASE_ENGINE)}
+        config["HOST"] = unquote(config["HOST"])
+        config["TEST"] = {"MIRROR": primary}
+        aliases[f"{primary}_replica_{number}"] = config
+    return aliases
+
+
+DATABASES |= _replicas(AUTH, "DATABASE_URL_AUTH_REPLICAS")
+DATABASES |= _replicas(SPECS, "DATABASE_URL_SPECS_REPLICAS")
+# A replica further behind than this is skipped until it catches up.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.int("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5)
 DATABASE_ROUTERS = ["socrates.databases.DatabaseRouter"]
 
 # Each migration waits this long for a lock, then rolls back and is tried again

@@ -7,99 +7,22 @@ refuses new sessions ("the database system is shutting down"), ends open ones
 met anywhere in a request, is the database being unavailable.
 """
 
-import http.client
-import json
-import secrets
 import threading
-import time
-from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.db import OperationalError, connections
 
 from tests.clusters import PrivateCluster, private_cluster
-from tests.servers import gunicorn, manage
-
-PASSWORD = "Restart-Passw0rd-42"
-
-
-class Client:
-    def __init__(self, url: str):
-        address = urlsplit(url)
-        self.host, self.port = address.hostname, address.port
-
-    def request(self, method: str, path: str, body=None, headers=None):
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            payload = json.dumps(body) if body is not None else None
-            connection.request(
-                method, path, payload, {"Content-Type": "application/json", **(headers or {})}
-            )
-            response = connection.getresponse()
-            return response.status, response.getheader("Retry-After"), response.read()
-        finally:
-            connection.close()
-
-
-class Looping:
-    """A client that repeats one request until stopped, counting the answers."""
-
-    def __init__(self, client: Client, path: str, headers: dict[str, str]):
-        self.client, self.path, self.headers = client, path, headers
-        self.statuses: Counter[int] = Counter()
-        self.unavailable_without_retry_after = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            status, retry_after, _ = self.client.request("GET", self.path, headers=self.headers)
-            self.statuses[status] += 1
-            if status == 503 and not retry_after:
-                self.unavailable_without_retry_after += 1
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._thread.join()
-
-    def wait_for(self, count: int) -> None:
-        deadline = time.monotonic() + 60
-        while self.statuses.total() < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-
-def signed_in_headers(client: Client) -> dict[str, str]:
-    account = {"email": "restart@example.org", "username": "restart", "password": PASSWORD}
-    status, _, body = client.request("POST", "/api/v1/auth/register/", account)
-    assert status == 201, body
-    status, _, body = client.request(
-        "POST", "/api/v1/auth/login/", {"login": "restart", "password": PASSWORD}
-    )
-    assert status == 200, body
-    return {"Authorization": f"Bearer {json.loads(body)['access']}"}
+from tests.servers import Client, Looping, gunicorn, migrated_app_env, signed_in_headers
 
 
 def test_restarting_the_database_server_under_load_answers_503_never_500(tmp_path: Path):
     with private_cluster() as cluster:
-        for name in ("socrates_auth", "socrates_specs"):
-            cluster.server.execute(f'CREATE DATABASE "{name}"')
-        env = {
-            "DATABASE_URL_AUTH": cluster.server.url("socrates_auth"),
-            "DATABASE_URL_SPECS": cluster.server.url("socrates_specs"),
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "DEBUG": "false",
-            "HTTPS": "false",
-        }
-        manage("run_migrations_safe", env=env)
+        env = migrated_app_env(cluster)
         with gunicorn(env, tmp_path / "gunicorn.log", "-w", "2") as url:
             client = Client(url)
-            headers = signed_in_headers(client)
+            headers = signed_in_headers(client, "restart")
             api = Looping(client, "/api/v1/projects/", headers)
             page = Looping(client, "/api/v1/projects/", {**headers, "Accept": "text/html"})
             with api, page:

@@ -28,11 +28,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
             # A restart refuses sessions for a moment on its way down and up;
             # nothing was sent yet, so trying once more after a short wait is
             # safe, and it turns most of a restart's 503s into answers.
+            # A replica is not waited for: its reads go to the primary.
             delay = settings.DATABASE_CONNECT_RETRY_DELAY_MS / 1000
-            if not delay or not errors.is_unavailable(error):
+            if not delay or self.is_replica or not errors.is_unavailable(error):
                 raise
             time.sleep(delay)
             return super().get_new_connection(conn_params)
+
+    @property
+    def is_replica(self) -> bool:
+        return bool((self.settings_dict.get("TEST") or {}).get("MIRROR"))
 
     def is_usable(self):
         # Django's health check sends SELECT 1 before a request's first query:
