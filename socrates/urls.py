@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
 
+from socrates import health
 from socrates.api.errors import NOT_FOUND_URL_NAME, api_not_found
 from socrates.api.root import ApiRootView
 from socrates.api.schema_view import SchemaView
@@ -31,6 +32,8 @@ api_v1_urlpatterns = [
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1_urlpatterns)),
     # Sign-in and sign-out pages of the browsable API, for every user.

@@ -114,6 +114,7 @@ def test_a_paused_standby_is_left_for_the_primary_until_it_replays_again(served,
         answers += write_then_read(client, headers, project, 10)[0]
         paused_reads = reads(client, signed_in_headers(client, "paused"), 20)
         served_while_lagging = project_reads_served(standby) - lagging_served_before
+        readiness_status, _, readiness = client.request("GET", "/readyz")
     finally:
         standby.server.execute("SELECT pg_wal_replay_resume()")
     time.sleep(2)
@@ -131,6 +132,11 @@ def test_a_paused_standby_is_left_for_the_primary_until_it_replays_again(served,
     assert set(answers) == {200}
     assert set(paused_reads) == {200}
     assert served_while_lagging == 0
+    # Ready all the same (its reads go to the primary), with the lag in view.
+    assert readiness_status == 200
+    lagging = json.loads(readiness)["replicas"]["specs_replica_0"]
+    assert lagging["usable"] is False
+    assert lagging["lag_seconds"] > 2
     # A page is two statements (its count and its rows).
     assert served_after_resume == 2 * 20
 
