@@ -85,6 +85,13 @@ TEMPLATES = [
 DATABASE_ENGINE = "socrates.db.backend"
 
 
+# Whether each connection is a server session of its own. Prepared statements
+# (socrates.db.prepared) and LISTEN (accounts.user_cache) need one; behind a
+# pooler that shares sessions between clients (PgBouncer in transaction mode)
+# set it false, which turns both off.
+DATABASE_DEDICATED_SESSIONS = env.bool("DATABASE_DEDICATED_SESSIONS", default=True)
+
+
 def _database(url_variable: str, name: str) -> dict:
     url = env.str(url_variable, default="")
     if url:
@@ -96,6 +103,9 @@ def _database(url_variable: str, name: str) -> dict:
     config.update(
         CONN_MAX_AGE=env.int("DATABASE_CONN_MAX_AGE", default=60),
         CONN_HEALTH_CHECKS=True,
+        # Behind a pooler that shares sessions, a cursor kept open across
+        # transactions (QuerySet.iterator()) would land on another's session.
+        DISABLE_SERVER_SIDE_CURSORS=not DATABASE_DEDICATED_SESSIONS,
         # Fail fast when a server is down instead of hanging a request.
         OPTIONS={"connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5)},
         # No test database depends on the unused "default" one.
@@ -103,12 +113,6 @@ def _database(url_variable: str, name: str) -> dict:
     )
     return config
 
-
-# Whether each connection is a server session of its own. Prepared statements
-# (socrates.db.prepared) and LISTEN (accounts.user_cache) need one; behind a
-# pooler that shares sessions between clients (PgBouncer in transaction mode)
-# set it false, which turns both off.
-DATABASE_DEDICATED_SESSIONS = env.bool("DATABASE_DEDICATED_SESSIONS", default=True)
 
 # A new session the server refused as unavailable (restarting, no free slot,
 # refused) is tried once more after this wait (socrates.db.backend); 0 never.
@@ -134,6 +138,17 @@ def _replicas(primary: str, urls_variable: str) -> dict[str, dict]:
         aliases[f"{primary}_replica_{number}"] = config
     return aliases
 
+
+# Behind a transaction-mode pooler, the server itself, for the commands that
+# need a session of their own (socrates.db.direct): advisory locks, SET.
+DATABASE_DIRECT_SERVERS = {
+    alias: {key: unquote(str(value)) for key, value in env.db_url_config(url).items()}
+    for alias, url in (
+        (AUTH, env.str("DATABASE_URL_AUTH_DIRECT", default="")),
+        (SPECS, env.str("DATABASE_URL_SPECS_DIRECT", default="")),
+    )
+    if url
+}
 
 DATABASES |= _replicas(AUTH, "DATABASE_URL_AUTH_REPLICAS")
 DATABASES |= _replicas(SPECS, "DATABASE_URL_SPECS_REPLICAS")

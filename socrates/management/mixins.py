@@ -7,6 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from socrates.databases import DATABASE_ALIASES, masked_url
 from socrates.db import errors
+from socrates.db.direct import direct_connections
 from socrates.management import pending_work
 
 DATABASE_CHOICES = " or ".join(f"--database {alias}" for alias in DATABASE_ALIASES)
@@ -72,3 +73,12 @@ class ChecksEveryDatabasesMigrations:
                 )
         for warning in pending_work.warnings():
             self.stdout.write(self.style.WARNING(warning))
+
+
+class NeedsSessionsOfItsOwn:
+    """Advisory locks and session settings: behind a transaction-mode pooler,
+    the command talks to the servers themselves (socrates.db.direct)."""
+
+    def execute(self, *args, **options):
+        with direct_connections():
+            return super().execute(*args, **options)

@@ -9,6 +9,7 @@ from django.db import DatabaseError, connections
 
 from socrates.databases import DATABASE_ALIASES, masked_url
 from socrates.db import errors
+from socrates.management.mixins import NeedsSessionsOfItsOwn
 from socrates.schema_drift import schema_drift
 
 
@@ -18,7 +19,7 @@ class SchemaExit(IntEnum):
     UNUSABLE_DATABASE = 2
 
 
-class Command(BaseCommand):
+class Command(NeedsSessionsOfItsOwn, BaseCommand):
     help = (
         "Compare a database's tables, columns, types, defaults, constraints, indexes, "
         "triggers, functions and extensions with what the migrations build (in a scratch "

@@ -18,11 +18,11 @@ from django.db import DEFAULT_DB_ALIAS
 
 from socrates.adoption import DatabaseKind, recognise
 from socrates.databases import DATABASE_ALIASES
-from socrates.management.mixins import require_reachable
+from socrates.management.mixins import NeedsSessionsOfItsOwn, require_reachable
 from socrates.migration_locks import LockRetryingExecutor, migration_progress
 
 
-class Command(migrate.Command):
+class Command(NeedsSessionsOfItsOwn, migrate.Command):
     help = migrate.Command.help + " Without --database: the auth database, then specs."
 
     def handle(self, *args, **options):

@@ -5,6 +5,7 @@ from django.db import DatabaseError
 from socrates import background_migrations
 from socrates.background_migrations import AlreadyRunning, BatchFailed, Outcome, Progress
 from socrates.db import errors
+from socrates.management.mixins import NeedsSessionsOfItsOwn
 
 # What a shell reports for a process stopped by Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
@@ -17,7 +18,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-class Command(BaseCommand):
+class Command(NeedsSessionsOfItsOwn, BaseCommand):
     help = (
         "Run a background migration (a data change over a big table) in batches, each "
         "committed on its own, from where it was: stopped anyhow, it resumes at the next "

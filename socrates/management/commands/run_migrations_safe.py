@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from socrates.adoption import AdoptFix
 from socrates.databases import APP_DATABASES
 from socrates.management import pending_work
+from socrates.management.mixins import NeedsSessionsOfItsOwn
 from socrates.migration_locks import LockRetry, MigrationApplied
 from socrates.migration_runner import (
     DatabaseReport,
@@ -28,7 +29,7 @@ SYMBOLS = {
 }
 
 
-class Command(BaseCommand):
+class Command(NeedsSessionsOfItsOwn, BaseCommand):
     help = (
         "Migrate the auth database, then the specs database, safely: creates a missing "
         "database, adopts one built by the legacy Alembic scripts in place, waits for a "
