@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from deploy.processes import wait_for_pid_file
+
 BINARY = "/usr/sbin/pgbouncer"
 # PgBouncer refuses to run as root; Debian's package runs it as postgres.
 RUN_AS = "postgres"
@@ -77,7 +79,7 @@ def start(directory: Path, *, listen: str, server: str, users: tuple[str, ...] =
             os.chown(path, entry.pw_uid, entry.pw_gid)
         command[1:1] = ["-u", RUN_AS]
     subprocess.run(command, check=True)
-    _wait_for_pid(directory / "pgbouncer.pid")
+    wait_for_pid_file(directory / "pgbouncer.pid", "pgbouncer")
 
 
 def stop(directory: Path) -> None:
@@ -101,7 +103,7 @@ def restart(directory: Path) -> None:
     if os.geteuid() == 0:
         command[1:1] = ["-u", RUN_AS]
     subprocess.run(command, check=True)
-    _wait_for_pid(directory / "pgbouncer.pid")
+    wait_for_pid_file(directory / "pgbouncer.pid", "pgbouncer")
 
 
 def _alive(pid: int) -> bool:
@@ -110,15 +112,6 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _wait_for_pid(pid_file: Path) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if pid_file.exists() and pid_file.read_text().strip():
-            return
-        time.sleep(0.05)
-    sys.exit(f"pgbouncer did not start: see {pid_file.parent / 'pgbouncer.log'}")
 
 
 def main(argv=None) -> int:

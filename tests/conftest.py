@@ -7,17 +7,49 @@ the ``default`` alias is Django's dummy backend.
 
 Throttle counters live in Django's database cache, in ``auth``: each test's
 transaction rolls them back, so every test starts with none.
+
+A test marked ``dedicated_sessions`` is about a mechanism that needs a server
+session per connection (prepared statements, LISTEN, the socket health
+check). On a leg run through a transaction-mode pooler, where those are off,
+it runs on the server itself with them on, before its database is set up.
 """
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import issue_tokens
+from socrates.db.direct import direct_connections
 from tests.accounts.factories import PASSWORD
 from tests.legacy import build_legacy_pair
 from tests.postgres import Server, scratch_pair
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "dedicated_sessions: needs a server session per connection (see above)"
+    )
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("dedicated_sessions"):
+            # First, before the database fixtures open the test's transaction.
+            item.fixturenames.insert(0, "_dedicated_sessions")
+
+
+@pytest.fixture
+def _dedicated_sessions(django_test_environment, django_db_setup):
+    # After the session's set-up (which changes settings an override made
+    # before it would undo), before the test's own.
+    if not settings.DATABASE_DIRECT_SERVERS:
+        yield
+        return
+    with direct_connections(), override_settings(DATABASE_DEDICATED_SESSIONS=True):
+        yield
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import psycopg2
+from django.conf import settings
 from django.db import connections
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,7 +32,9 @@ class Server:
 
     @classmethod
     def of_test_databases(cls) -> "Server":
-        config = connections["auth"].settings_dict
+        """The server itself, past any pooler in front of it: tests that use
+        it create databases and roles, hold locks and end sessions."""
+        config = settings.DATABASE_DIRECT_SERVERS.get("auth") or connections["auth"].settings_dict
         return cls(
             host=config["HOST"],
             port=int(config["PORT"] or 5432),
@@ -126,7 +129,28 @@ def manage_command(*args: str) -> list[str]:
 
 
 def subprocess_env(env: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, "PYTHONWARNINGS": "ignore", **env}
+    """The suite's environment with ``env`` over it.
+
+    On a pooled leg the suite has direct URLs too, which commands such as
+    the runner use instead of the pooler. A test that points a command at
+    another server or role (one that is down, or refuses) must not have that
+    bypassed, so an inherited direct URL only stays while the URL it stands
+    beside names the same server and role as the suite's.
+    """
+    inherited = dict(os.environ)
+    for name, url in env.items():
+        direct = f"{name}_DIRECT"
+        if (
+            direct in inherited
+            and direct not in env
+            and _server_of(url) != _server_of(os.environ.get(name, ""))
+        ):
+            del inherited[direct]
+    return {**inherited, "PYTHONWARNINGS": "ignore", **env}
+
+
+def _server_of(url: str) -> str:
+    return urlsplit(url).netloc
 
 
 def run_manage(*args: str, env: dict[str, str], timeout: int = 120) -> Completed:

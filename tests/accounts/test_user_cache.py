@@ -21,7 +21,7 @@ from tests.accounts.factories import UserFactory
 AUTH = "auth"
 
 
-pytestmark = pytest.mark.django_db(databases=["auth"])
+pytestmark = [pytest.mark.django_db(databases=["auth"]), pytest.mark.dedicated_sessions]
 
 
 @pytest.fixture

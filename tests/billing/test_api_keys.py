@@ -239,6 +239,7 @@ def test_yesterdays_requests_do_not_count_today():
     assert RequestWindow.objects.get(subject_id=user.pk, span=RequestWindowSpan.DAY).requests == 1
 
 
+@pytest.mark.dedicated_sessions
 def test_a_request_with_a_key_costs_three_queries():
     user = UserFactory()
     client = with_key(issue(user).secret)

@@ -67,6 +67,7 @@ def test_deleting_a_user_in_sql_removes_their_refresh_tokens():
     assert not RefreshToken.objects.exists()
 
 
+@pytest.mark.dedicated_sessions
 class TestHealthCheck:
     """Before a request's first query, a connection kept from an earlier
     request is checked: without a round trip while its server session is

@@ -14,7 +14,7 @@ from specs.selectors import AccessLevel, project_with_access
 from tests.accounts.factories import UserFactory
 from tests.specs.factories import ProjectFactory
 
-pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
+pytestmark = [pytest.mark.django_db(databases=["auth", "specs"]), pytest.mark.dedicated_sessions]
 
 
 def prepared_on_server(alias: str) -> set[str]:

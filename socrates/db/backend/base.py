@@ -7,6 +7,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTR
 from socrates.db import errors
 from socrates.db.sockets import has_unread
 
+from .creation import DatabaseCreation
 from .schema import DatabaseSchemaEditor
 
 # How long a connection may have been idle and still be trusted on a silent
@@ -16,6 +17,7 @@ TRUSTED_IDLE_SECONDS = 5.0
 
 class DatabaseWrapper(base.DatabaseWrapper):
     SchemaEditorClass = DatabaseSchemaEditor
+    creation_class = DatabaseCreation
 
     def get_new_connection(self, conn_params):
         # Statements prepared on the last server session died with it
