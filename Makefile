@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench bench-online wrk
+.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench bench-online wrk cluster-test debian-servers
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,11 +49,24 @@ pytest = $(PY) -m pytest $(1); status=$$?; \
 
 ## The whole test suite, with a short fuzzing run of every API operation, on every core.
 test: db
-	@$(call pytest,--ignore=tests/e2e --numprocesses auto $(PYTEST_ARGS))
+	@$(call pytest,--ignore=tests/e2e --ignore=tests/topology --numprocesses auto $(PYTEST_ARGS))
 
 ## Browser tests: Playwright drives Debian's chromium against the app under gunicorn.
 e2e: db
 	@$(call pytest,tests/e2e $(PYTEST_ARGS))
+
+## The deployment as real processes (two primaries and their standbys, PgBouncers, Redis,
+## two gunicorn nodes behind HAProxy), with parts killed under load; prints each scenario's counts.
+cluster-test: export LEGACY_BCRYPT_ROUNDS ?= 4
+cluster-test: db debian-servers
+	@$(call pytest,tests/topology -p no:randomly -p no:logging -s $(PYTEST_ARGS))
+
+# Debian's PgBouncer and HAProxy, which the pooled CI leg and the topology test start.
+debian-servers:
+	@[ -x /usr/sbin/pgbouncer ] && [ -x /usr/sbin/haproxy ] || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		$$SUDO apt-get install -y -qq pgbouncer haproxy >/dev/null || \
+		{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq pgbouncer haproxy >/dev/null; }; }
 
 ## A long fuzzing run of every API operation (schemathesis), FUZZ_EXAMPLES each.
 fuzz: export FUZZ_EXAMPLES ?= 1000

@@ -3,7 +3,9 @@ collects the static files first), for tests that need real processes."""
 
 import http.client
 import json
+import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -11,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,13 +39,32 @@ def manage(*args: str, env: dict[str, str]) -> str:
 def gunicorn(env: dict[str, str], log: Path, *options: str) -> Iterator[str]:
     """Serves the app on a free loopback port until the block ends; yields its URL.
     The static files go beside the log unless ``env`` says where."""
+    with app_node(env, log, *options) as node:
+        yield node.url
+
+
+@dataclass
+class AppNode:
+    url: str
+    process: subprocess.Popen
+
+    def kill(self) -> None:
+        """The node's master and workers at once, as when its machine dies."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+@contextmanager
+def app_node(env: dict[str, str], log: Path, *options: str, host: str = "127.0.0.1"):
+    """gunicorn on ``host`` (any 127.x address is this machine's) in a process
+    group of its own, which ``AppNode.kill`` ends."""
     port = free_port()
     env = {"STATIC_ROOT": str(log.parent / "static"), **env}
     with log.open("w") as output:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "gunicorn", "--config", str(CONFIG)),
-                *("-b", f"127.0.0.1:{port}", "--graceful-timeout", "5"),
+                *("-b", f"{host}:{port}", "--graceful-timeout", "5"),
                 # Its default path is one per user: two runs at once would share it.
                 "--no-control-socket",
                 *options,
@@ -51,20 +73,22 @@ def gunicorn(env: dict[str, str], log: Path, *options: str) -> Iterator[str]:
             cwd=BASE_DIR,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
-            _wait_until_answering(port, process, log)
-            yield f"http://127.0.0.1:{port}"
+            _wait_until_answering(host, port, process, log)
+            yield AppNode(f"http://{host}:{port}", process)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
-def _wait_until_answering(port: int, process: subprocess.Popen, log: Path) -> None:
+def _wait_until_answering(host: str, port: int, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -73,7 +97,7 @@ def _wait_until_answering(port: int, process: subprocess.Popen, log: Path) -> No
         # the tests judge the answers.
         # A worker booting on a loaded machine may take longer than a
         # short timeout, and a probe given up on is a request it still serves.
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=STARTUP_SECONDS)
+        connection = http.client.HTTPConnection(host, port, timeout=STARTUP_SECONDS)
         try:
             connection.request("GET", "/admin/login/")
             connection.getresponse()
