@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connections
+from kombu import Exchange, Queue
 
 from socrates.celery import app as celery_app
 from tests.postgres import BASE_DIR, Server, subprocess_env
@@ -32,8 +33,13 @@ ALIASES = ("auth", "specs")
 
 
 def delete_queue(name: str) -> None:
+    """The queue, its messages and its binding (declared first: the broker's
+    client deletes only bindings its channel knows)."""
+    queue = Queue(name, Exchange(name, type="direct"), routing_key=name)
     with celery_app.connection_for_write() as connection:
-        connection.default_channel.queue_delete(name)
+        bound = queue(connection.default_channel)
+        bound.declare()
+        bound.delete()
 
 
 @contextmanager
