@@ -4,7 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench bench-online wrk cluster-test debian-servers
+CELERY := $(VENV)/bin/celery -A socrates
+BEAT_SCHEDULE := .data/celery/beat-schedule
+
+.PHONY: run serve worker beat test e2e fuzz db db-stop broker broker-stop migrate lint format bench \
+	bench-online wrk cluster-test debian-servers
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,17 +28,38 @@ db: $(INSTALLED) .env
 db-stop: $(INSTALLED)
 	$(PY) -m socrates.embedded_postgres stop
 
+## Start the embedded Redis (Celery's broker, under .data/redis/) unless CELERY_BROKER_URL is set.
+broker: $(INSTALLED) .env
+	$(PY) -m socrates.embedded_redis ensure
+
+broker-stop: $(INSTALLED)
+	$(PY) -m socrates.embedded_redis stop
+
 migrate: db
 	$(PY) manage.py run_migrations_safe
 
-## Development server on http://127.0.0.1:8000/ (admin at /admin/).
-run: migrate
+## Development server on http://127.0.0.1:8000/ (admin at /admin/), with a Celery worker and
+## beat beside it, their lines on the same terminal; Ctrl-C stops the three.
+run: migrate broker
+	@mkdir -p $(dir $(BEAT_SCHEDULE))
+	@trap 'kill $$worker $$beat 2>/dev/null; wait' EXIT INT TERM; \
+	$(CELERY) worker $(WORKER_ARGS) & worker=$$!; \
+	$(CELERY) beat --schedule $(BEAT_SCHEDULE) $(BEAT_ARGS) & beat=$$!; \
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+## A Celery worker alone (WORKER_ARGS goes to `celery worker`: "--concurrency 4"), and beat alone:
+## run exactly one beat per deployment, or each periodic task is sent once per beat.
+worker: db broker
+	$(CELERY) worker $(WORKER_ARGS)
+
+beat: db broker
+	@mkdir -p $(dir $(BEAT_SCHEDULE))
+	$(CELERY) beat --schedule $(BEAT_SCHEDULE) $(BEAT_ARGS)
 
 ## The app as in production (DEBUG off): migrations, then gunicorn with socrates/gunicorn.conf.py,
 ## which collects the static files first; SERVE_ARGS goes to gunicorn ("--bind 0.0.0.0:8000 -w 4").
 serve: export DEBUG ?= false
-serve: migrate
+serve: migrate broker
 	$(VENV)/bin/gunicorn --config socrates/gunicorn.conf.py $(SERVE_ARGS)
 
 # A failed password check spends bcrypt work at the legacy cost (12 by default):
@@ -48,7 +73,7 @@ pytest = $(PY) -m pytest $(1); status=$$?; \
 	exit $$status
 
 ## The whole test suite, with a short fuzzing run of every API operation, on every core.
-test: db
+test: db broker
 	@$(call pytest,--ignore=tests/e2e --ignore=tests/topology --numprocesses auto $(PYTEST_ARGS))
 
 ## Browser tests: Playwright drives Debian's chromium against the app under gunicorn.
@@ -70,7 +95,7 @@ debian-servers:
 
 ## A long fuzzing run of every API operation (schemathesis), FUZZ_EXAMPLES each.
 fuzz: export FUZZ_EXAMPLES ?= 1000
-fuzz: db
+fuzz: db broker
 	@$(call pytest,tests/fuzz $(PYTEST_ARGS))
 
 # The benchmark's extras beside the project's packages, and the legacy peer's own virtualenv.

@@ -21,7 +21,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.db.models import F, ProtectedError
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -47,6 +47,7 @@ from accounts.selectors import find_user_by_login
 from socrates.api.clients import client_ip
 from socrates.db.transactions import atomic_for
 from socrates.errors import Conflict, NotAllowed, NotFound, Unauthenticated
+from socrates.pause import pause_point
 from socrates.user_deletion import apply_user_deletion
 
 # Fields of a user that an audit entry records before and after a change.
@@ -171,20 +172,11 @@ def _delete_user(user: User) -> None:
 
 
 def remember_user_deletion(*, user_id: UUID, using: str) -> None:
-    """Called inside the transaction that deletes the user (post_delete): the
-    rules are applied in socrates_specs once it commits, or later by
-    ``drain_user_deletions`` if the process dies first."""
+    """Called inside the transaction that deletes the user (post_delete), so
+    that the deletion is recorded with it: ``drain_user_deletions`` applies its
+    rules in socrates_specs (the task enqueued at commit, ``accounts.signals``,
+    or beat's periodic sweep of whatever that task missed)."""
     UserDeletion.objects.using(using).create(user_id=user_id)
-    transaction.on_commit(_drain_after_commit, using=using)
-
-
-def _drain_after_commit() -> None:
-    try:
-        drain_user_deletions()
-    except DatabaseError:
-        # The deletion is recorded; `manage.py drain_user_deletions`, or the
-        # next deletion, applies its rules.
-        logger.exception("user deletion left pending: socrates_specs refused its rules")
 
 
 DRAIN_BATCH = 100
@@ -241,6 +233,8 @@ def _drain_batch(pending, size: int) -> int:
             )
             if entries:
                 apply_user_deletion(sorted({entry.user_id for entry in entries}))
+                # Tests stop a worker here: the rules committed, the batch not marked.
+                pause_point("user_deletion_rules_applied")
                 UserDeletion.objects.filter(pk__in=[entry.pk for entry in entries]).update(
                     drained_at=timezone.now(), attempts=F("attempts") + 1, last_error=None
                 )

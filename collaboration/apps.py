@@ -1,3 +1,4 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
 
 
@@ -8,5 +9,7 @@ class CollaborationConfig(AppConfig):
         from collaboration.models import Team
         from collaboration.selectors import teams_within_reach
         from socrates.api.reach import register_reach
+        from socrates.celery import schedule
 
         register_reach(Team, teams_within_reach)
+        schedule("purge invitations", "collaboration.purge_invitations", crontab(minute=30))

@@ -23,9 +23,11 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import NamedTuple
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
@@ -132,11 +134,13 @@ class NotAdoptable(Exception):
 
 
 def project_apps(alias: str) -> list[str]:
-    """The project's own apps in this database: the ones whose tables are legacy."""
+    """The project's own apps in this database (their package is in this
+    repository): the ones whose tables are legacy. Django's and other
+    installed packages' apps (django_celery_results) are not."""
     return [
         label
         for label in APP_DATABASES[alias]
-        if not apps.get_app_config(label).name.startswith("django.")
+        if Path(apps.get_app_config(label).path).parent == settings.BASE_DIR
     ]
 
 

@@ -13,8 +13,9 @@ SPECS = "specs"
 
 APP_DATABASES: dict[str, tuple[str, ...]] = {
     # Django's contrib apps that belong with the user model (permissions,
-    # content types, admin log, sessions) live beside it.
-    AUTH: ("accounts", "admin", "auth", "contenttypes", "sessions"),
+    # content types, admin log, sessions) live beside it, and so do the
+    # background tasks' recorded failures, for the admin (socrates.celery).
+    AUTH: ("accounts", "admin", "auth", "contenttypes", "sessions", "django_celery_results"),
     SPECS: ("specs", "collaboration", "billing", "rag"),
 }
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import environ
 
-from socrates import embedded_postgres
+from socrates import embedded_postgres, embedded_redis
 from socrates.databases import AUTH, SPECS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Where tasks' retries and failures are recorded (auth database), for the admin.
+    "django_celery_results",
     "accounts",
     "specs",
     "collaboration",
@@ -365,6 +367,68 @@ LOGGING = {
         "django.security.DisallowedHost": {"level": "CRITICAL"},
     },
 }
+
+
+# Background work (Celery, socrates.celery) -----------------------------------
+
+# The broker: Redis (redis://host:port/db) or RabbitMQ (amqp://user:password@host:port//).
+# Unset, the private Redis under .data/redis/ (started by `make broker`).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or embedded_redis.url()
+# Seconds to wait for the broker: connecting, and each answer of the /readyz check.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=5)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis only: a message taken by a worker that vanished (killed with its pool)
+# is delivered again after this many seconds. It must exceed the longest task
+# and retry countdown, or a task still running is delivered a second time.
+# (A pool process killed alone, or RabbitMQ, redelivers at once.)
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        # Above the one-second blocking pop with which a worker waits for work.
+        "socket_timeout": CELERY_BROKER_CONNECTION_TIMEOUT + 5,
+    }
+    if CELERY_BROKER_URL.split("://", 1)[0] in ("redis", "rediss", "redis+socket")
+    else {}
+)
+# The queue tasks go to and workers take them from: deployments (or
+# checkouts) sharing one broker each need their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Every task: acknowledged once run, requeued if its process is killed.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per process: with late acknowledgement, a prefetched
+# message would wait behind a long task.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Retries and failures (not successes) recorded in django_celery_results'
+# table, for the admin; kept this many days (beat's daily celery.backend_cleanup).
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED = True
+TASK_FAILURE_RETENTION_DAYS = env.int("TASK_FAILURE_RETENTION_DAYS", default=30)
+CELERY_RESULT_EXPIRES = timedelta(days=TASK_FAILURE_RETENTION_DAYS)
+# A task that raises is retried this many times; the n-th retry waits a random
+# whole number of seconds up to the backoff times 2**(n-1), never above the maximum.
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=5)
+TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=2)
+TASK_RETRY_BACKOFF_MAX_SECONDS = env.int("TASK_RETRY_BACKOFF_MAX_SECONDS", default=600)
+CELERY_TIMEZONE = "UTC"
+# The worker and beat log through LOGGING below (socrates.celery).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat drains user deletions this often, for any whose task was lost (the
+# broker down at commit, a process stopped in between).
+USER_DELETION_SWEEP_SECONDS = env.int("USER_DELETION_SWEEP_SECONDS", default=300)
+# Ended invitations are deleted this many days after they ended (a daily task,
+# and `manage.py purge_invitations`).
+INVITATION_RETENTION_DAYS = env.int("INVITATION_RETENTION_DAYS", default=90)
+# A worker runs a queued background migration this many seconds at a time,
+# then queues the rest, so that other tasks are not held behind it.
+BACKGROUND_MIGRATION_TASK_SECONDS = env.int("BACKGROUND_MIGRATION_TASK_SECONDS", default=240)
+# Tests only: a directory where the first process to reach a pause point
+# (socrates.pause) writes its pid and waits, to be killed there.
+TEST_PAUSE_DIR = env.str("TEST_PAUSE_DIR", default="")
 
 
 # Internationalisation, static files -----------------------------------------

@@ -14,6 +14,9 @@ check). On a leg run through a transaction-mode pooler, where those are off,
 it runs on the server itself with them on, before its database is set up.
 """
 
+import contextlib
+import uuid
+
 import pytest
 from django.conf import settings
 from django.test import override_settings
@@ -22,10 +25,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import issue_tokens
+from socrates.celery import app as celery_app
 from socrates.db.direct import direct_connections
 from tests.accounts.factories import PASSWORD
 from tests.legacy import build_legacy_pair
 from tests.postgres import Server, scratch_pair
+from tests.workers import delete_queue, queue_of_its_own, rows_removed_afterwards
 
 
 def pytest_configure(config):
@@ -96,3 +101,30 @@ def signed_in_superuser(client):
     user = User.objects.create_superuser("root@example.com", PASSWORD, username="root")
     client.force_login(user)
     return user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_go_to_a_queue_of_the_session():
+    """Tasks the suite enqueues (a deletion's drain at commit) go to a queue of
+    this session, deleted at its end: no worker of `make run` sharing the
+    broker takes them, and CI's broker keeps nothing."""
+    name = f"test-session-{uuid.uuid4().hex[:12]}"
+    celery_app.conf.task_default_queue = name
+    yield
+    # The broker may not be there (pytest run without `make test`).
+    with contextlib.suppress(Exception):
+        delete_queue(name)
+
+
+@pytest.fixture
+def queue():
+    """A queue of the test's own, which its worker takes tasks from (tests/workers.py)."""
+    with queue_of_its_own() as name:
+        yield name
+
+
+@pytest.fixture
+def committed_rows():
+    """What the test writes inside ``committing()`` blocks is removed after it."""
+    with rows_removed_afterwards():
+        yield

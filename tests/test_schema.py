@@ -49,6 +49,11 @@ DJANGO_TABLES = {
         "user_deletions",
         # Where each background migration is (socrates.background_migrations).
         "background_migrations",
+        # The background tasks' retries and failures (socrates.celery), with
+        # django_celery_results' two other tables, unused (groups, chords).
+        "django_celery_results_taskresult",
+        "django_celery_results_groupresult",
+        "django_celery_results_chordcounter",
     },
     # API-key request windows (billing.models.RequestWindow).
     "specs": {"django_migrations", "api_request_windows"},

@@ -18,5 +18,6 @@ def pending_user_deletions_warning() -> str | None:
         return None
     return (
         f"{pending} deleted user(s) still have rows in socrates_specs awaiting their rules; "
-        "run 'python manage.py drain_user_deletions'."
+        "a Celery worker applies them (make worker), or run "
+        "'python manage.py drain_user_deletions'."
     )

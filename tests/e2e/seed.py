@@ -10,11 +10,13 @@ taken from the admin registry so that a newly registered model is visited
 
 import json
 import os
+import uuid
 from decimal import Decimal
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_results.models import GroupResult, TaskResult
 
 from accounts import services
 from accounts.models import User
@@ -97,6 +99,27 @@ billing_services.record_llm_usage(
     input_tokens=120,
     output_tokens=30,
     cost_usd=Decimal("0.00125"),
+)
+
+# A background task's failure as the worker's result backend records it
+# (socrates.celery), and a group's result, which the same admin lists.
+TaskResult.objects.store_result(
+    content_type="application/json",
+    content_encoding="utf-8",
+    task_id=str(uuid.uuid4()),
+    result=json.dumps({"exc_type": "OperationalError", "exc_message": ["connection refused"]}),
+    status="FAILURE",
+    traceback="Traceback (most recent call last):\npsycopg2.OperationalError: connection refused",
+    task_name="accounts.drain_user_deletions",
+    task_args="()",
+    task_kwargs="{}",
+    worker="celery@e2e",
+)
+GroupResult.objects.store_group_result(
+    content_type="application/json",
+    content_encoding="utf-8",
+    group_id=str(uuid.uuid4()),
+    result=json.dumps([]),
 )
 
 unseeded = [

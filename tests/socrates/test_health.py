@@ -33,7 +33,11 @@ def test_readyz_is_ready_with_both_databases_migrated_in_one_statement_each():
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "ready"
-    assert body["checks"] == {"database:auth": {"ok": True}, "database:specs": {"ok": True}}
+    assert body["checks"] == {
+        "database:auth": {"ok": True},
+        "database:specs": {"ok": True},
+        "broker": {"ok": True},
+    }
     assert "replicas" not in body
     assert (len(auth), len(specs)) == (1, 1)
 

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -13,7 +14,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=90)
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.INVITATION_RETENTION_DAYS,
+            help="default: INVITATION_RETENTION_DAYS (%(default)s)",
+        )
 
     def handle(self, *args, days, **options):
         expired, deleted = purge_invitations(ended_before=timezone.now() - timedelta(days=days))
