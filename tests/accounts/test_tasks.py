@@ -6,7 +6,6 @@ beat when the enqueue was lost."""
 import os
 import re
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from accounts.models import User, UserDeletion
 from collaboration.models import Team
 from specs.models import Project
 from tests.accounts.factories import PASSWORD, UserFactory
+from tests.polling import eventually
 from tests.postgres import free_port, run_manage
 from tests.user_deletions import World, assert_rules_applied
 from tests.workers import committing, database_env, worker
@@ -26,15 +26,6 @@ pytestmark = pytest.mark.django_db(databases=["auth", "specs"])
 
 DRAIN = "accounts.drain_user_deletions"
 PAUSE = "user_deletion_rules_applied"
-
-
-def eventually(condition, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def deletion_of(user_id) -> UserDeletion:

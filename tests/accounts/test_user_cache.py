@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import UserStatus, token_generation_of
 from accounts.selectors import KEPT_USERS, USER_WITH_GENERATION, user_with_generation
 from accounts.services import sign_out_everywhere
+from tests import polling
 from tests.accounts.factories import UserFactory
 
 AUTH = "auth"
@@ -60,15 +61,9 @@ def statements_to_load(user_id) -> int:
     return sum(not query["sql"].startswith("PREPARE") for query in queries.captured_queries)
 
 
-def eventually(condition, seconds: float = 5) -> bool:
-    """Whether ``condition`` holds within ``seconds``: a notification takes
-    PostgreSQL a moment to deliver."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+def eventually(condition) -> bool:
+    """A notification takes PostgreSQL a moment to deliver."""
+    return polling.eventually(condition, seconds=5, interval=0.01)
 
 
 def test_a_kept_user_is_read_without_a_statement(committed_user):

@@ -11,9 +11,12 @@ sessions hold no state either way, and the standby's lag is what is tested).
 import json
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +25,16 @@ import redis
 
 from deploy import haproxy, pgbouncer
 from tests.clusters import PrivateCluster, private_cluster
-from tests.postgres import free_port
+from tests.postgres import BASE_DIR, free_port, subprocess_env
 from tests.servers import AppNode, Client, app_node, manage, signed_in_headers
+from tests.workers import Worker, worker
 
 NODE_HOSTS = ("127.0.0.2", "127.0.0.3")
-# A database of the machine's Redis that nothing else here uses.
+# Databases of the machine's Redis that nothing else here uses: the cache's
+# and the broker's.
 REDIS_URL = "redis://127.0.0.1:6379/13"
+BROKER_URL = "redis://127.0.0.1:6379/12"
+QUEUE = "topology"
 MAX_LAG_SECONDS = 2
 
 
@@ -64,6 +71,9 @@ class Topology:
     specs: Database
     nodes: list[AppNode]
     balancer: Client
+    worker: Worker
+    # Where the worker stops mid-drain (socrates.pause), to be killed there.
+    pause_dir: Path
     env: dict[str, str]
 
     @property
@@ -97,7 +107,8 @@ def topology():
     work = Path(tempfile.mkdtemp(prefix="socrates-topology-"))
     # PgBouncer runs as postgres and keeps its files under here.
     work.chmod(0o755)
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    for url in (REDIS_URL, BROKER_URL):
+        redis.Redis.from_url(url).flushdb()
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         auth_primary, auth_pooler = start_database(stack, "socrates_auth", work)
@@ -109,6 +120,8 @@ def topology():
             "DATABASE_URL_SPECS_DIRECT": specs_primary.server.url("socrates_specs"),
             "DATABASE_DEDICATED_SESSIONS": "false",
             "CACHE_URL": REDIS_URL,
+            "CELERY_BROKER_URL": BROKER_URL,
+            "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DEBUG": "false",
             "HTTPS": "false",
@@ -138,6 +151,12 @@ def topology():
             check_host="127.0.0.1",
         )
         stack.callback(haproxy.stop, work / "haproxy")
+        pause_dir = work / "pause"
+        pause_dir.mkdir()
+        running = stack.enter_context(
+            worker(work / "worker.log", queue=QUEUE, TEST_PAUSE_DIR=str(pause_dir), **env)
+        )
+        stack.enter_context(beat(work, env))
         balancer = Client(f"http://{balancer_address}")
         wait_until_every_node_is_in(balancer, len(nodes))
         yield Topology(
@@ -145,8 +164,30 @@ def topology():
             specs=Database("socrates_specs", specs_primary, standbys[1], specs_pooler),
             nodes=nodes,
             balancer=balancer,
+            worker=running,
+            pause_dir=pause_dir,
             env=env,
         )
+
+
+@contextmanager
+def beat(work: Path, env: dict[str, str]) -> Iterator[None]:
+    with (work / "beat.log").open("w") as output:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "socrates", "beat"),
+                *("--schedule", str(work / "beat-schedule")),
+            ],
+            env=subprocess_env(env),
+            cwd=BASE_DIR,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def wait_until_every_node_is_in(balancer: Client, count: int) -> None:

@@ -7,14 +7,18 @@ part of it dead.
 """
 
 import json
+import os
+import signal
 import time
 from collections import Counter
 
 from socrates.db.replicas import CHECK_INTERVAL_SECONDS
-from tests.servers import Looping, signed_in_headers
+from tests.polling import eventually
+from tests.servers import PASSWORD, Looping, signed_in_headers
 from tests.topology.conftest import MAX_LAG_SECONDS
 
 ROUNDS = 1000
+DRAIN = "accounts.drain_user_deletions"
 # The free plan's room for current specifications; a key written again is a
 # new version that retires the one before.
 KEYS = 25
@@ -210,3 +214,50 @@ def test_primaries_restarted_under_load_answer_503_never_500(topology, writer):
     for outcome in outcomes.values():
         assert set(outcome["during"]) <= {200, 503}
         assert set(outcome["after"]) == {200}
+
+
+def test_a_worker_killed_mid_drain_gets_the_deletion_again_and_drains_it_once(topology):
+    client = topology.balancer
+    headers = signed_in_headers(client, "leaver")
+    status, _, body = client.request("POST", "/api/v1/projects/", {"name": "left"}, headers)
+    assert status == 201, body
+    leaver = json.loads(client.request("GET", "/api/v1/auth/me/", None, headers)[2])["id"]
+
+    status, _, body = client.request(
+        "POST", "/api/v1/auth/delete-account/", {"password": PASSWORD}, headers
+    )
+    assert status == 204, body
+    marker = topology.pause_dir / "user_deletion_rules_applied"
+    assert eventually(marker.exists), topology.worker.tail()
+    mid_way = deletion_state(topology, leaver)
+    os.kill(int(marker.read_text()), signal.SIGKILL)
+    assert eventually(lambda: deletion_state(topology, leaver)["drained"]), topology.worker.tail()
+    deliveries = [message for message in topology.worker.messages("received") if DRAIN in message]
+    after = deletion_state(topology, leaver)
+
+    report(
+        "pool process SIGKILLed mid-drain of a deletion",
+        mid_way=mid_way,
+        deliveries=len(deliveries),
+        worker_lost=len(topology.worker.messages("WorkerLostError")),
+        after=after,
+    )
+    assert mid_way == {"user": 0, "projects": 0, "drained": False, "attempts": 0}
+    assert len(deliveries) == 2
+    assert after == {"user": 0, "projects": 0, "drained": True, "attempts": 1}
+
+
+def deletion_state(topology, user_id: str) -> dict:
+    """The deletion as both databases hold it, read on the primaries."""
+    (users,) = topology.auth.primary.server.execute(
+        "SELECT count(*) FROM users WHERE id = %s", [user_id], database="socrates_auth"
+    )[0]
+    drained, attempts = topology.auth.primary.server.execute(
+        "SELECT drained_at IS NOT NULL, attempts FROM user_deletions WHERE user_id = %s",
+        [user_id],
+        database="socrates_auth",
+    )[0]
+    (projects,) = topology.specs.primary.server.execute(
+        "SELECT count(*) FROM projects WHERE owner_id = %s", [user_id], database="socrates_specs"
+    )[0]
+    return {"user": users, "projects": projects, "drained": drained, "attempts": attempts}
