@@ -14,12 +14,11 @@ another node; any other method is not, since the node may have acted on it.
 import argparse
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from deploy.processes import wait_for_pid_file
+from deploy.processes import start_afresh, wait_for_pid_file
 
 BINARY = "/usr/sbin/haproxy"
 
@@ -87,9 +86,7 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     directory = options.directory.resolve()
     if options.action == "start":
-        if directory.exists():
-            stop(directory)
-            shutil.rmtree(directory)
+        start_afresh(directory, stop)
         start(directory, listen=options.listen, nodes=options.nodes)
         print(f"haproxy on {options.listen} in front of {', '.join(options.nodes)}")
     else:

@@ -15,13 +15,12 @@ the server's connection slots.
 import argparse
 import os
 import pwd
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from deploy.processes import wait_for_pid_file
+from deploy.processes import start_afresh, wait_for_pid_file
 
 BINARY = "/usr/sbin/pgbouncer"
 # PgBouncer refuses to run as root; Debian's package runs it as postgres.
@@ -123,9 +122,7 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     directory = options.directory.resolve()
     if options.action == "start":
-        if directory.exists():
-            stop(directory)
-            shutil.rmtree(directory)
+        start_afresh(directory, stop)
         start(directory, listen=options.listen, server=options.server)
         print(f"pgbouncer on {options.listen} in front of {options.server} ({directory})")
     elif options.action == "stop":

@@ -1,7 +1,9 @@
 """What the deploy scripts share: a daemon is up once its pid file is written."""
 
+import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -12,3 +14,10 @@ def wait_for_pid_file(pid_file: Path, name: str) -> None:
             return
         time.sleep(0.05)
     sys.exit(f"{name} did not start: see {pid_file.parent}")
+
+
+def start_afresh(directory: Path, stop: Callable[[Path], None]) -> None:
+    """A start from the command line replaces what an earlier one left there."""
+    if directory.exists():
+        stop(directory)
+        shutil.rmtree(directory)
