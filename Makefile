@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench bench-online wrk
+.PHONY: run serve test e2e fuzz db db-stop migrate lint format bench bench-online bench-capacity wrk
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,14 @@ bench: db wrk $(VENV)/.bench-installed $(PEER_VENV)/.installed
 ## A migration under load, safe form against unsafe (bench/results/online_migration.md).
 bench-online: db wrk $(VENV)/.bench-installed
 	$(PY) -m bench.online_migration
+
+## What each route costs under load, and a standby's lag (bench/results/capacity.md;
+## docs/SCALING.md). A PostgreSQL cluster of its own, and Debian's pgbouncer.
+bench-capacity: $(INSTALLED) .env wrk $(VENV)/.bench-installed
+	@test -x /usr/sbin/pgbouncer || { SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		$$SUDO apt-get install -y -qq pgbouncer >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq pgbouncer >/dev/null; }; }
+	$(PY) -m bench.capacity $(CAPACITY_ARGS)
 
 ## ruff, and squawk on every migration's SQL (sqlmigrate needs the databases).
 lint: db
