@@ -128,8 +128,11 @@ class Replication:
 
     primary: Costs
     standby: Costs
-    # CPU seconds the standby's startup process spends replaying one MB of WAL.
+    # CPU seconds the standby's startup process spends replaying one MB of WAL,
+    # keeping up with the write load and catching up with a backlog.
     replay_cpu_per_mb: float
+    catch_up_cpu_per_mb: float
+    catch_up_mb_per_s: float
     lag: dict
 
 
@@ -138,10 +141,14 @@ def replication(replica: dict) -> Replication:
     replayed = writes["servers"]["standby"]["wal_bytes"]
     startup = writes["cpu"]["standby"].get("startup", 0.0)
     mix = replica["mix"]
+    backlog = replica.get("catch_up") or {"bytes": 0, "seconds": 1, "startup_cpu": 0}
+    megabytes = backlog["bytes"] / 1e6
     return Replication(
         primary=costs(mix["loaded"], mix.get("unloaded")),
         standby=costs(mix["loaded"], mix.get("unloaded"), server="standby"),
         replay_cpu_per_mb=startup / (replayed / 1e6) if replayed else 0.0,
+        catch_up_cpu_per_mb=backlog["startup_cpu"] / megabytes if megabytes else 0.0,
+        catch_up_mb_per_s=megabytes / backlog["seconds"],
         lag=writes.get("lag", {}),
     )
 
@@ -190,8 +197,11 @@ def plan(rate: float, dedicated: Costs, pooled: Costs, replicated: Replication |
             "replica_read_cores": read_cores,
             "replicas": math.ceil(read_cores / REPLICA_CORES) + 1,
             "wal_mb_per_s": rate * primary.wal_bytes / 1e6,
-            # One process replays everything a standby receives.
-            "replay_core_share": rate * primary.wal_bytes / 1e6 * replicated.replay_cpu_per_mb,
+            # One process replays everything a standby receives: the share of
+            # its fastest pace (catching up) that the WAL takes.
+            "replay_share": rate * primary.wal_bytes / 1e6 / replicated.catch_up_mb_per_s
+            if replicated.catch_up_mb_per_s
+            else None,
             "auth_primary_statements_per_s": rate * primary.auth_statements,
             "auth_cache_statements_per_s": rate * primary.auth_cache_statements,
         }
@@ -214,7 +224,7 @@ def ceilings(dedicated: Costs, pooled: Costs, replicated: Replication | None) ->
             TARGET_UTILISATION * 1e3 / (primary.specs_cpu_ms + primary.background_cpu_ms)
         )
         found["auth_per_primary_core_replicated"] = TARGET_UTILISATION * 1e3 / primary.auth_cpu_ms
-        if replicated.replay_cpu_per_mb and primary.wal_bytes:
-            # The startup process of each standby: one core at most.
-            found["replay"] = 1 / (primary.wal_bytes / 1e6 * replicated.replay_cpu_per_mb)
+        if replicated.catch_up_mb_per_s and primary.wal_bytes:
+            # Each standby's startup process, at the pace it catches up at.
+            found["replay"] = replicated.catch_up_mb_per_s * 1e6 / primary.wal_bytes
     return found

@@ -22,6 +22,11 @@ def _other_share(result: dict) -> float:
     return max(0.0, result["machine_busy"] - mine) / result["machine_total"]
 
 
+def _catch_up(facts: dict) -> str:
+    backlog = facts["replica"].get("catch_up") or {"bytes": 0, "seconds": 0}
+    return f"{backlog['bytes'] / 1e6:.1f} MB of WAL ({backlog['seconds']:.2f} s)"
+
+
 def _lag_row(label: str, values: dict, scale: float, digits: int) -> str:
     cells = " | ".join(_f(values[key] * scale, digits) for key in ("p50", "p99", "max"))
     return f"| {label} | {cells} |"
@@ -139,7 +144,10 @@ def write(facts: dict) -> None:
             _lag_row("pg_stat_replication.replay_lag, ms", lag["replay_lag_s"], 1e3, 1),
             "",
             "Replay (the standby's startup process): "
-            f"{replicated.replay_cpu_per_mb:.3f} CPU s per MB of WAL.",
+            f"{replicated.replay_cpu_per_mb:.3f} CPU s per MB of WAL keeping up with that load; "
+            f"with replay paused for the mix's {_catch_up(facts)} and resumed, it caught up at "
+            f"{replicated.catch_up_mb_per_s:.1f} MB/s ({replicated.catch_up_cpu_per_mb:.3f} CPU s "
+            "per MB).",
             "",
             "The mix with the standby configured (DATABASE_URL_*_REPLICAS):",
             "",

@@ -52,6 +52,8 @@ from bench.web.servers import BASE_DIR
 WRK_SCRIPT = Path(__file__).with_name("requests.lua")
 DATABASES = (NAMES["auth"], NAMES["specs"])
 QUESTIONS_PER_SESSION = 10
+# The mix's load while the standby's replay is paused (catch_up).
+CATCH_UP_SECONDS = 60
 # The benchmark user's own projects (dataset: every USERS-th) and their sessions.
 OWNED_PROJECTS = range(0, dataset.PROJECTS, dataset.USERS)
 # The mix's requests are spread over the first MIX_USERS users (each reads its
@@ -633,6 +635,7 @@ def main() -> None:
                 2 * mix_refresh_tokens(arguments.mix_lines // 4, MIX)
                 + mix_refresh_tokens(arguments.mix_lines, MIX)
             )
+            + (0 if arguments.no_replica else mix_refresh_tokens(arguments.mix_lines, MIX))
             + 100
         )
         started = time.perf_counter()
@@ -735,10 +738,48 @@ def replica_part(
             print(f"   {'writes':>9}: ", end="", flush=True)
             write_load = measure(setting, writes, writes, arguments, seconds=arguments.lag_seconds)
             mix = run_mix(setting, context, arguments)
+            print(f"   {'catch-up':>9}: ", end="", flush=True)
+            replay = catch_up(
+                setting, standby, mix_lines(context, arguments.mix_lines, MIX), arguments
+            )
         standby.close()
-        return {"writes": write_load, "mix": mix}
+        return {"writes": write_load, "mix": mix, "catch_up": replay}
     finally:
         standby_cluster.remove()
+
+
+def catch_up(setting: Setting, standby: probes.Server, lines: list[str], arguments) -> dict:
+    """Replay at full speed: the standby's replay paused while the mix runs for
+    CATCH_UP_SECONDS, then resumed; the time and the startup process's CPU to
+    replay the backlog."""
+    standby_tracked = next(group for group in setting.tracked if group.name == "standby")
+    with standby.connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+        drive(setting.port, lines, CATCH_UP_SECONDS, arguments.connections)
+        with setting.servers["primary"].connection.cursor() as primary:
+            primary.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+            (target,) = primary.fetchone()
+        # Everything is received (the walreceiver does not pause), none replayed.
+        while True:
+            cursor.execute("SELECT pg_last_wal_receive_lsn() - '0/0'::pg_lsn")
+            if cursor.fetchone()[0] >= target:
+                break
+            time.sleep(0.01)
+        cursor.execute("SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn")
+        (start,) = cursor.fetchone()
+        standby_tracked.start()
+        started = time.perf_counter()
+        cursor.execute("SELECT pg_wal_replay_resume()")
+        while True:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn")
+            if cursor.fetchone()[0] >= target:
+                break
+            time.sleep(0.005)
+        seconds = time.perf_counter() - started
+    startup = standby_tracked.by_role().get("startup", 0.0)
+    backlog = int(target - start)
+    print(f"{backlog / 1e6:.1f} MB replayed in {seconds:.2f} s", flush=True)
+    return {"bytes": backlog, "seconds": seconds, "startup_cpu": startup}
 
 
 def _server_version(postgres: PostgresServer) -> str:
