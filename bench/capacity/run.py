@@ -19,7 +19,8 @@
 4. A streaming standby (pg_basebackup) serving the pooled app's reads
    (DATABASE_URL_*_REPLICAS): the write load (POST a message, POST a
    specification) with the standby's lag sampled every 100 ms, then the mix
-   with the CPU of the primary and of the standby apart.
+   with the CPU of the primary and of the standby apart, then the pace at
+   which the standby replays a backlog (replay paused during the mix).
 5. ``bench/results/capacity.json`` and ``capacity.md`` (bench.capacity.report).
 """
 
@@ -488,7 +489,7 @@ def run_routes(setting: Setting, context: Context, names, arguments, *, refresh_
     return results
 
 
-def run_mix(setting: Setting, context: Context, arguments, *, unloaded: bool = True) -> dict:
+def run_mix(setting: Setting, context: Context, arguments) -> dict:
     print(f"   {'mix':>9}: ", end="", flush=True)
     loaded = measure(
         setting,
@@ -496,8 +497,6 @@ def run_mix(setting: Setting, context: Context, arguments, *, unloaded: bool = T
         mix_lines(context, arguments.mix_lines, MIX),
         arguments,
     )
-    if not unloaded:
-        return {"loaded": loaded}
     print(f"   {'':>9}  one at a time: ", end="", flush=True)
     return {
         "loaded": loaded,
