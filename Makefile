@@ -8,7 +8,7 @@ CELERY := $(VENV)/bin/celery -A socrates
 BEAT_SCHEDULE := .data/celery/beat-schedule
 
 .PHONY: run serve worker beat test e2e fuzz db db-stop broker broker-stop migrate lint format bench \
-	bench-online wrk cluster-test debian-servers
+	bench-online bench-capacity wrk cluster-test debian-servers
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -125,6 +125,14 @@ bench: db wrk $(VENV)/.bench-installed $(PEER_VENV)/.installed
 ## A migration under load, safe form against unsafe (bench/results/online_migration.md).
 bench-online: db wrk $(VENV)/.bench-installed
 	$(PY) -m bench.online_migration
+
+## What each route costs under load, and a standby's lag (bench/results/capacity.md;
+## docs/SCALING.md). A PostgreSQL cluster of its own, and Debian's pgbouncer.
+bench-capacity: $(INSTALLED) .env wrk $(VENV)/.bench-installed
+	@test -x /usr/sbin/pgbouncer || { SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+		$$SUDO apt-get install -y -qq pgbouncer >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq pgbouncer >/dev/null; }; }
+	$(PY) -m bench.capacity $(CAPACITY_ARGS)
 
 ## ruff, and squawk on every migration's SQL (sqlmigrate needs the databases).
 lint: db
