@@ -128,10 +128,7 @@ bench-online: db wrk $(VENV)/.bench-installed
 
 ## What each route costs under load, and a standby's lag (bench/results/capacity.md;
 ## docs/SCALING.md). A PostgreSQL cluster of its own, and Debian's pgbouncer.
-bench-capacity: $(INSTALLED) .env wrk $(VENV)/.bench-installed
-	@test -x /usr/sbin/pgbouncer || { SUDO=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
-		$$SUDO apt-get install -y -qq pgbouncer >/dev/null 2>&1 || \
-		{ $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq pgbouncer >/dev/null; }; }
+bench-capacity: $(INSTALLED) .env wrk debian-servers $(VENV)/.bench-installed
 	$(PY) -m bench.capacity $(CAPACITY_ARGS)
 
 ## ruff, and squawk on every migration's SQL (sqlmigrate needs the databases).
