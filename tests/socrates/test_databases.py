@@ -19,7 +19,10 @@ def models_of(alias: str):
 @pytest.mark.parametrize(
     ("alias", "app_labels"),
     [
-        ("auth", {"accounts", "admin", "auth", "contenttypes", "sessions"}),
+        (
+            "auth",
+            {"accounts", "admin", "auth", "contenttypes", "sessions", "django_celery_results"},
+        ),
         ("specs", {"specs", "collaboration", "billing", "rag"}),
     ],
 )
