@@ -34,7 +34,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -518,17 +517,7 @@ def migrate_and_fill(postgres: PostgresServer) -> None:
     """The pair migrated and filled with the web benchmark's block 0, then
     QUESTIONS_PER_SESSION questions in every session."""
     postgres.recreate(*DATABASES)
-    subprocess.run(
-        [sys.executable, "manage.py", "run_migrations_safe"],
-        cwd=BASE_DIR,
-        env={
-            **os.environ,
-            "DATABASE_URL_AUTH": postgres.url(NAMES["auth"]),
-            "DATABASE_URL_SPECS": postgres.url(NAMES["specs"]),
-        },
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    postgres.migrate(auth=NAMES["auth"], specs=NAMES["specs"])
     connection = postgres.connect()
     connection.autocommit = True
     with connection.cursor() as cursor:

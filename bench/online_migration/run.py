@@ -295,17 +295,7 @@ def main() -> None:
     try:
         print("== migrations and data", flush=True)
         postgres.recreate(*NAMES.values())
-        subprocess.run(
-            [sys.executable, "manage.py", "run_migrations_safe"],
-            cwd=BASE_DIR,
-            env={
-                **os.environ,
-                "DATABASE_URL_AUTH": postgres.url(NAMES["auth"]),
-                "DATABASE_URL_SPECS": postgres.url(NAMES["specs"]),
-            },
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        postgres.migrate(auth=NAMES["auth"], specs=NAMES["specs"])
         fill(postgres, range(1))
         facts["rows"] = (
             f"{dataset.MESSAGES:,} conversation_history rows, "

@@ -74,7 +74,6 @@ class Topology:
     worker: Worker
     # Where the worker stops mid-drain (socrates.pause), to be killed there.
     pause_dir: Path
-    env: dict[str, str]
 
     @property
     def databases(self) -> tuple[Database, Database]:
@@ -166,7 +165,6 @@ def topology():
             balancer=balancer,
             worker=running,
             pause_dir=pause_dir,
-            env=env,
         )
 
 
